@@ -1,0 +1,123 @@
+//! Complaints: a recipient whose share is bad proves it publicly.
+//!
+//! The complainer reveals the pairwise Diffie-Hellman secret `K = x_j * P` between its
+//! transport key `X_j = x_j*G` and the dealing's ephemeral key `P`, with a DLEQ proof that
+//! `log_G(X_j) == log_P(K)`. Every node can then decrypt that one share and decide the same
+//! way ([`judge`]): if the share does not decrypt or does not match the dealer's commitments the
+//! complaint is upheld and the dealer disqualified; otherwise the complainer is blamed.
+//! Revealing `K` exposes only this one dealing's share to this recipient, which is already bad.
+
+use crate::committee::id_scalar;
+use crate::dealing::{share_aad, share_matches, Dealing};
+use crate::dleq::{DleqProof, DLEQ_PROOF_LEN};
+use crate::error::Error;
+use crate::group::{decode_prime_order, to_x25519, CanonicalPoint};
+use crate::session::SessionContext;
+use crate::transcript::Transcript;
+use crate::transport::{self, TransportPublic, TransportSecret};
+use crate::wire::{tag, DecodeError, Encode, Reader, Writer};
+use frost_ed25519::Identifier;
+use rand_core::{CryptoRng, RngCore};
+
+/// A public accusation that a dealing's share for the complainer is bad.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Complaint {
+    /// Who complains (a recipient).
+    pub complainer: Identifier,
+    /// Whom it accuses.
+    pub dealer: Identifier,
+    /// The revealed Diffie-Hellman point `K = x_j * P` (edwards form, sign fixed by the proof).
+    pub revealed: CanonicalPoint,
+    /// Proof that `K` is the complainer's Diffie-Hellman secret with the dealing's ephemeral key.
+    pub proof: DleqProof,
+}
+
+/// The result of judging a complaint. Deterministic: every node reaches the same verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The share really is bad: the dealer is disqualified.
+    Upheld {
+        /// The dealer to disqualify.
+        dealer: Identifier,
+    },
+    /// The complaint is false or malformed: the complainer is blamed.
+    Rejected {
+        /// The complainer to blame.
+        complainer: Identifier,
+    },
+}
+
+fn transcript(ctx: &SessionContext, complainer: &Identifier, dealer: &Identifier) -> Transcript {
+    let mut t = Transcript::new("tss/complaint/v1");
+    t.append(b"session", ctx.digest()).append(b"complainer", &complainer.serialize()).append(b"dealer", &dealer.serialize());
+    t
+}
+
+/// Files a complaint about the share `dealing` holds for `me`.
+pub fn complain<R: RngCore + CryptoRng>(
+    ctx: &SessionContext,
+    dealing: &Dealing,
+    me: &Identifier,
+    secret: &TransportSecret,
+    rng: &mut R,
+) -> Result<Complaint, Error> {
+    let member = ctx.recipients().get(me).ok_or(Error::UnknownParticipant(*me))?;
+    let ephemeral = TransportPublic::from_bytes(dealing.ephemeral)
+        .ok_or(Error::InvalidDealing { dealer: dealing.dealer, reason: "ephemeral key is not valid" })?;
+    let x = secret.signed_scalar();
+    let p = CanonicalPoint::new(*ephemeral.lifted());
+    let h1 = CanonicalPoint::new(*member.transport.lifted());
+    let revealed = CanonicalPoint::new(p.point() * *x);
+    let proof = DleqProof::prove(&transcript(ctx, me, &dealing.dealer), &h1, &p, &revealed, &x, rng);
+    Ok(Complaint { complainer: *me, dealer: dealing.dealer, revealed, proof })
+}
+
+/// Decides a complaint against a publicly valid dealing.
+pub fn judge(ctx: &SessionContext, dealing: &Dealing, c: &Complaint) -> Verdict {
+    let rejected = Verdict::Rejected { complainer: c.complainer };
+    if c.dealer != dealing.dealer {
+        return rejected;
+    }
+    let (Some(pos), Some(ephemeral)) = (ctx.recipients().position(&c.complainer), TransportPublic::from_bytes(dealing.ephemeral)) else {
+        return rejected;
+    };
+    let Some(member) = ctx.recipients().members().get(pos) else { return rejected };
+    // The revealed point must be in the prime-order subgroup: a torsion component would change
+    // its X25519 form without changing the proof's validity for a ground challenge.
+    if decode_prime_order(c.revealed.to_bytes()).is_none() {
+        return rejected;
+    }
+    let h1 = CanonicalPoint::new(*member.transport.lifted());
+    let p = CanonicalPoint::new(*ephemeral.lifted());
+    if !c.proof.verify(&transcript(ctx, &c.complainer, &c.dealer), &h1, &p, &c.revealed) {
+        return rejected;
+    }
+    let shared = zeroize::Zeroizing::new(to_x25519(c.revealed.point()));
+    let aad = share_aad(ctx, &dealing.dealer, &c.complainer, &dealing.ephemeral, &member.transport);
+    let Some(sealed) = dealing.encrypted_shares.get(pos) else {
+        return Verdict::Upheld { dealer: dealing.dealer };
+    };
+    match transport::open_scalar(&shared, &aad, sealed) {
+        Some(share) if share_matches(&dealing.commitments, &id_scalar(&c.complainer), &share) => rejected,
+        _ => Verdict::Upheld { dealer: dealing.dealer },
+    }
+}
+
+impl Encode for Complaint {
+    const TAG: u8 = tag::COMPLAINT;
+    const MAX_LEN: usize = 2 + 32 * 3 + DLEQ_PROOF_LEN;
+
+    fn encode_body(&self, w: &mut Writer) {
+        w.identifier(&self.complainer).identifier(&self.dealer).point(&self.revealed);
+        self.proof.encode(w);
+    }
+
+    fn decode_body(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            complainer: r.identifier("complainer")?,
+            dealer: r.identifier("dealer")?,
+            revealed: r.point("revealed secret")?,
+            proof: DleqProof::decode(r)?,
+        })
+    }
+}

@@ -1,0 +1,347 @@
+//! Dealings: one participant's contribution to a DKG, refresh or reshare.
+//!
+//! A dealing is Feldman commitments to a random polynomial `f_i` of degree `t-1`, the
+//! encrypted evaluations `f_i(x_j)` for every recipient `j`, and — for a DKG — a proof of
+//! knowledge of `f_i(0)` bound to the session. The constant term is fixed by the session kind:
+//!
+//! | kind    | `f_i(0)`                | public check on `C_i0`            |
+//! |---------|-------------------------|-----------------------------------|
+//! | DKG     | random secret `a_i0`    | proof of knowledge, not identity  |
+//! | refresh | `0`                     | identity (modulo torsion)         |
+//! | reshare | dealer's share `s_i`    | equals dealer's `Y_i` (mod torsion) |
+//!
+//! Anyone can check a dealing's form ([`verify_dealing`], [`verify_dealings`]); only recipient
+//! `j` can check its own share ([`open_share`], [`open_shares`]) and, if it is bad, file a
+//! [`crate::complaint::Complaint`].
+
+use crate::committee::{id_scalar, MAX_COMMITTEE};
+use crate::error::Error;
+use crate::group::{self, is_zero_mod_torsion, powers, CanonicalPoint, SecretPolynomial};
+use crate::keys::KeyShare;
+use crate::pok::{self, SchnorrProof};
+use crate::session::{SessionContext, SessionKind};
+use crate::transcript::Transcript;
+use crate::transport::{self, TransportPublic, TransportSecret, SEALED_SCALAR_LEN};
+use crate::wire::{tag, DecodeError, Encode, Reader, Writer};
+use curve25519_dalek::edwards::EdwardsPoint;
+use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::VartimeMultiscalarMul;
+use frost_ed25519::Identifier;
+use rand_core::{CryptoRng, RngCore};
+use std::collections::{BTreeMap, BTreeSet};
+use zeroize::Zeroizing;
+
+/// One participant's dealing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dealing {
+    /// Who dealt it.
+    pub dealer: Identifier,
+    /// Feldman commitments `C_k = a_k*G`, `k = 0..t`.
+    pub commitments: Vec<CanonicalPoint>,
+    /// Proof of knowledge of `a_0` (DKG only).
+    pub proof: Option<SchnorrProof>,
+    /// The dealing's ephemeral X25519 public key.
+    pub ephemeral: [u8; 32],
+    /// `f(x_j)` sealed to each recipient, in the committee's identifier order.
+    pub encrypted_shares: Vec<[u8; SEALED_SCALAR_LEN]>,
+}
+
+/// The associated data binding one sealed share.
+pub(crate) fn share_aad(ctx: &SessionContext, dealer: &Identifier, recipient: &Identifier, ephemeral: &[u8; 32], transport: &TransportPublic) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(64 + 32 * 4);
+    aad.extend_from_slice(ctx.digest());
+    aad.extend_from_slice(&dealer.serialize());
+    aad.extend_from_slice(&recipient.serialize());
+    aad.extend_from_slice(ephemeral);
+    aad.extend_from_slice(&transport.to_bytes());
+    aad
+}
+
+/// Creates this participant's dealing for the session.
+///
+/// `current_share` is this dealer's share of the previous key; it is required for a reshare and
+/// ignored otherwise.
+pub fn deal<R: RngCore + CryptoRng>(
+    ctx: &SessionContext,
+    dealer: Identifier,
+    current_share: Option<&KeyShare>,
+    rng: &mut R,
+) -> Result<Dealing, Error> {
+    if !ctx.is_dealer(&dealer) {
+        return Err(Error::UnknownParticipant(dealer));
+    }
+    // Step 1: choose the constant term as the session kind demands.
+    let constant = match ctx.kind() {
+        SessionKind::Dkg => group::random_nonzero_scalar(rng),
+        SessionKind::Refresh { .. } => Scalar::ZERO,
+        SessionKind::Reshare { .. } => match current_share {
+            Some(share) if share.id == dealer => share.secret,
+            _ => return Err(Error::UnknownParticipant(dealer)),
+        },
+    };
+    // Step 2: a random polynomial of degree t-1 and its Feldman commitments.
+    let poly = SecretPolynomial::random(constant, ctx.recipients().threshold(), rng);
+    let commitments = poly.commit();
+    let c0 = commitments.first().copied().unwrap_or_else(|| CanonicalPoint::new(group::identity()));
+    // Step 3 (DKG): prove knowledge of the constant term, bound to the session and dealer.
+    let proof = matches!(ctx.kind(), SessionKind::Dkg)
+        .then(|| SchnorrProof::prove(ctx.digest(), &dealer, &poly.constant(), &c0, rng));
+    // Step 4: seal f(x_j) to every recipient under one ephemeral X25519 key.
+    let ephemeral_secret = TransportSecret::generate(rng);
+    let ephemeral = ephemeral_secret.public().to_bytes();
+    let encrypted_shares = ctx
+        .recipients()
+        .members()
+        .iter()
+        .map(|m| {
+            let value = Zeroizing::new(poly.evaluate(&id_scalar(&m.id)));
+            let shared = ephemeral_secret.diffie_hellman(&m.transport);
+            transport::seal_scalar(&shared, &share_aad(ctx, &dealer, &m.id, &ephemeral, &m.transport), &value)
+        })
+        .collect();
+    Ok(Dealing { dealer, commitments, proof, ephemeral, encrypted_shares })
+}
+
+/// The checks on a dealing that need no pairing with other dealings: everything but the
+/// proof of knowledge.
+fn check_form(ctx: &SessionContext, d: &Dealing) -> Result<(), &'static str> {
+    if !ctx.is_dealer(&d.dealer) {
+        return Err("the dealer is not a dealer of this session");
+    }
+    if d.commitments.len() != usize::from(ctx.recipients().threshold()) {
+        return Err("wrong number of commitments for the threshold");
+    }
+    if d.encrypted_shares.len() != ctx.recipients().len() {
+        return Err("wrong number of encrypted shares for the committee");
+    }
+    if TransportPublic::from_bytes(d.ephemeral).is_none() {
+        return Err("ephemeral key is not a valid prime-order X25519 key");
+    }
+    let c0 = d.commitments.first().ok_or("no commitments")?;
+    match ctx.kind() {
+        SessionKind::Dkg => {
+            if d.proof.is_none() {
+                return Err("a DKG dealing needs a proof of knowledge");
+            }
+            if is_zero_mod_torsion(c0.point()) {
+                return Err("constant-term commitment is the identity");
+            }
+        }
+        SessionKind::Refresh { .. } => {
+            if d.proof.is_some() {
+                return Err("a refresh dealing carries no proof of knowledge");
+            }
+            if !is_zero_mod_torsion(c0.point()) {
+                return Err("a refresh dealing must commit to a zero constant term");
+            }
+        }
+        SessionKind::Reshare { previous } => {
+            if d.proof.is_some() {
+                return Err("a reshare dealing carries no proof of knowledge");
+            }
+            let y = previous.verifying_share(&d.dealer).ok_or("the dealer held no share of the previous key")?;
+            if !is_zero_mod_torsion(&(c0.point() - y.point())) {
+                return Err("a reshare dealing must commit to the dealer's verifying share");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Publicly verifies one dealing.
+pub fn verify_dealing(ctx: &SessionContext, d: &Dealing) -> Result<(), Error> {
+    check_form(ctx, d).map_err(|reason| Error::InvalidDealing { dealer: d.dealer, reason })?;
+    if let (Some(proof), Some(c0)) = (&d.proof, d.commitments.first()) {
+        if !proof.verify(ctx.digest(), &d.dealer, c0) {
+            return Err(Error::InvalidDealing { dealer: d.dealer, reason: "invalid proof of knowledge" });
+        }
+    }
+    Ok(())
+}
+
+/// Publicly verifies all dealings of a round at once. Proofs of knowledge are checked in one
+/// multiscalar multiplication with coefficients derived from a hash of every dealing (so the
+/// result is deterministic and a dealer cannot aim at them); when the batch fails each proof is
+/// checked alone to name the culprits. A second dealing from the same dealer is invalid.
+///
+/// Returns one result per input, in input order.
+pub fn verify_dealings(ctx: &SessionContext, dealings: &[Dealing]) -> Vec<Result<(), Error>> {
+    let mut seen = BTreeSet::new();
+    let mut results: Vec<Result<(), Error>> = dealings
+        .iter()
+        .map(|d| {
+            if !seen.insert(d.dealer) {
+                return Err(Error::InvalidDealing { dealer: d.dealer, reason: "second dealing from this dealer" });
+            }
+            check_form(ctx, d).map_err(|reason| Error::InvalidDealing { dealer: d.dealer, reason })
+        })
+        .collect();
+    if !matches!(ctx.kind(), SessionKind::Dkg) {
+        return results;
+    }
+    // Batch: sum_i rho_i * (z_i*G - R_i - c_i*C_i0) == 0 (mod torsion).
+    let mut batch_t = Transcript::new("tss/dealing-pok-batch/v1");
+    batch_t.append(b"session", ctx.digest());
+    let mut items = Vec::new();
+    for (i, (d, r)) in dealings.iter().zip(&results).enumerate() {
+        if let (Ok(()), Some(proof), Some(c0)) = (r, &d.proof, d.commitments.first()) {
+            batch_t.append(b"C0", &c0.to_bytes()).append(b"R", &proof.r.to_bytes()).append(b"z", proof.z.as_bytes());
+            items.push((i, proof, c0, pok::challenge(ctx.digest(), &d.dealer, c0, &proof.r)));
+        }
+    }
+    let mut g_scalar = Scalar::ZERO;
+    let mut scalars = Vec::with_capacity(2 * items.len() + 1);
+    let mut points: Vec<EdwardsPoint> = Vec::with_capacity(2 * items.len() + 1);
+    for (k, (_, proof, c0, c)) in items.iter().enumerate() {
+        let rho = batch_t.challenge_u128(b"rho", k as u64);
+        g_scalar += rho * proof.z;
+        scalars.push(-rho);
+        points.push(*proof.r.point());
+        scalars.push(-(rho * c));
+        points.push(*c0.point());
+    }
+    scalars.push(g_scalar);
+    points.push(curve25519_dalek::constants::ED25519_BASEPOINT_POINT);
+    if is_zero_mod_torsion(&EdwardsPoint::vartime_multiscalar_mul(scalars, points)) {
+        return results;
+    }
+    for (i, proof, c0, _) in items {
+        if let (Some(d), Some(slot)) = (dealings.get(i), results.get_mut(i)) {
+            if !proof.verify(ctx.digest(), &d.dealer, c0) {
+                *slot = Err(Error::InvalidDealing { dealer: d.dealer, reason: "invalid proof of knowledge" });
+            }
+        }
+    }
+    results
+}
+
+/// A sub-share `f_i(x_j)` received from one dealer.
+pub type SubShare = Zeroizing<Scalar>;
+
+/// Decrypts the share a dealing holds for `me` without checking it against the commitments.
+fn decrypt_share(ctx: &SessionContext, d: &Dealing, me: &Identifier, secret: &TransportSecret) -> Option<SubShare> {
+    let pos = ctx.recipients().position(me)?;
+    let member = ctx.recipients().members().get(pos)?;
+    let sealed = d.encrypted_shares.get(pos)?;
+    let ephemeral = TransportPublic::from_bytes(d.ephemeral)?;
+    let shared = secret.diffie_hellman(&ephemeral);
+    transport::open_scalar(&shared, &share_aad(ctx, &d.dealer, me, &d.ephemeral, &member.transport), sealed)
+}
+
+/// Whether `value*G == sum_k x^k C_k` (mod torsion).
+pub(crate) fn share_matches(commitments: &[CanonicalPoint], x: &Scalar, value: &Scalar) -> bool {
+    let mut scalars = powers(x, commitments.len());
+    scalars.push(-value);
+    let points = commitments.iter().map(|c| *c.point()).chain([curve25519_dalek::constants::ED25519_BASEPOINT_POINT]);
+    is_zero_mod_torsion(&EdwardsPoint::vartime_multiscalar_mul(scalars, points))
+}
+
+/// Decrypts and checks the share dealt to `me` (recipient-side verification).
+/// [`Error::InvalidShare`] means: file a complaint against this dealer.
+pub fn open_share(ctx: &SessionContext, d: &Dealing, me: &Identifier, secret: &TransportSecret) -> Result<SubShare, Error> {
+    if ctx.recipients().get(me).is_none() {
+        return Err(Error::UnknownParticipant(*me));
+    }
+    let share = decrypt_share(ctx, d, me, secret).ok_or(Error::InvalidShare { dealer: d.dealer })?;
+    if !share_matches(&d.commitments, &id_scalar(me), &share) {
+        return Err(Error::InvalidShare { dealer: d.dealer });
+    }
+    Ok(share)
+}
+
+/// Decrypts and checks the shares dealt to `me` by many (publicly valid) dealings, with one
+/// multiscalar multiplication over all commitments: `sum_i rho_i (sum_k x^k C_ik - s_i G) == 0`
+/// with fresh random `rho_i` (a local decision, so local randomness is fine). On failure each
+/// share is checked alone. Returns the good sub-shares and the dealers to complain about.
+pub fn open_shares<R: RngCore + CryptoRng>(
+    ctx: &SessionContext,
+    dealings: &[&Dealing],
+    me: &Identifier,
+    secret: &TransportSecret,
+    rng: &mut R,
+) -> Result<(BTreeMap<Identifier, SubShare>, Vec<Identifier>), Error> {
+    if ctx.recipients().get(me).is_none() {
+        return Err(Error::UnknownParticipant(*me));
+    }
+    let x = id_scalar(me);
+    let mut bad = Vec::new();
+    let mut opened: Vec<(&Dealing, SubShare)> = Vec::with_capacity(dealings.len());
+    let t = usize::from(ctx.recipients().threshold());
+    // Only publicly valid dealings are opened; a malformed one is not a complaint matter.
+    for d in dealings.iter().filter(|d| d.commitments.len() == t) {
+        match decrypt_share(ctx, d, me, secret) {
+            Some(s) => opened.push((d, s)),
+            None => bad.push(d.dealer),
+        }
+    }
+    let xs = powers(&x, t);
+    let mut g_scalar = Scalar::ZERO;
+    let mut scalars = Vec::with_capacity(opened.len() * t + 1);
+    let mut points = Vec::with_capacity(opened.len() * t + 1);
+    for (d, s) in &opened {
+        let rho = Scalar::from((u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64()));
+        g_scalar -= rho * **s;
+        for (xk, c) in xs.iter().zip(&d.commitments) {
+            scalars.push(rho * xk);
+            points.push(*c.point());
+        }
+    }
+    scalars.push(g_scalar);
+    points.push(curve25519_dalek::constants::ED25519_BASEPOINT_POINT);
+    let batch_ok = is_zero_mod_torsion(&EdwardsPoint::vartime_multiscalar_mul(scalars, points));
+    let mut good = BTreeMap::new();
+    for (d, s) in opened {
+        if batch_ok || share_matches(&d.commitments, &x, &s) {
+            good.insert(d.dealer, s);
+        } else {
+            bad.push(d.dealer);
+        }
+    }
+    bad.sort();
+    Ok((good, bad))
+}
+
+const MAX_DEALING_LEN: usize = 2 + 32 + 2 + MAX_COMMITTEE * 32 + 1 + 64 + 32 + 2 + MAX_COMMITTEE * SEALED_SCALAR_LEN;
+
+impl Encode for Dealing {
+    const TAG: u8 = tag::DEALING;
+    const MAX_LEN: usize = MAX_DEALING_LEN;
+
+    fn encode_body(&self, w: &mut Writer) {
+        w.identifier(&self.dealer).u16(u16::try_from(self.commitments.len()).unwrap_or(u16::MAX));
+        for c in &self.commitments {
+            w.point(c);
+        }
+        match &self.proof {
+            Some(p) => {
+                w.u8(1);
+                p.encode(w);
+            }
+            None => {
+                w.u8(0);
+            }
+        }
+        w.raw(&self.ephemeral).u16(u16::try_from(self.encrypted_shares.len()).unwrap_or(u16::MAX));
+        for s in &self.encrypted_shares {
+            w.raw(s);
+        }
+    }
+
+    fn decode_body(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let dealer = r.identifier("dealer")?;
+        let n = r.count("commitments", MAX_COMMITTEE, 32)?;
+        let commitments = (0..n).map(|_| r.point("commitment")).collect::<Result<Vec<_>, _>>()?;
+        if commitments.is_empty() {
+            return Err(DecodeError::Invalid("a dealing needs at least one commitment"));
+        }
+        let proof = match r.u8("proof flag")? {
+            0 => None,
+            1 => Some(SchnorrProof::decode(r)?),
+            _ => return Err(DecodeError::Invalid("proof flag")),
+        };
+        let ephemeral = r.array("ephemeral key")?;
+        let m = r.count("encrypted shares", MAX_COMMITTEE, SEALED_SCALAR_LEN)?;
+        let encrypted_shares = (0..m).map(|_| r.array("encrypted share")).collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { dealer, commitments, proof, ephemeral, encrypted_shares })
+    }
+}

@@ -1,0 +1,27 @@
+#![doc = include_str!("../README.md")]
+
+pub mod committee;
+pub mod complaint;
+pub mod dealing;
+pub mod decrypt;
+pub mod dleq;
+pub mod encrypt;
+pub mod error;
+pub mod finalize;
+pub mod group;
+pub mod keys;
+pub mod local;
+pub mod pok;
+pub mod session;
+pub mod sign;
+pub mod transcript;
+pub mod transport;
+pub mod wire;
+
+pub use committee::{default_threshold, participant_id, Committee, Member};
+pub use error::Error;
+pub use frost_ed25519::Identifier;
+pub use keys::{KeyShare, KeyTweak, PublicKeySet};
+pub use session::{SessionContext, SessionKind};
+pub use transport::{TransportPublic, TransportSecret};
+pub use wire::{DecodeError, Encode};
