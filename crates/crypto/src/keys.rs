@@ -22,6 +22,20 @@ pub struct PublicKeySet {
 }
 
 impl PublicKeySet {
+    /// Builds a key set from published values, validating each: every point canonical, in the
+    /// prime-order subgroup and not the identity; `1 <= threshold <= members`.
+    pub fn from_parts(threshold: u16, group_key: [u8; 32], verifying_shares: &BTreeMap<Identifier, [u8; 32]>) -> Result<Self, Error> {
+        let group_key = crate::group::decode_prime_order(group_key).ok_or(Error::InvalidCommittee("group key is not a valid prime-order point"))?;
+        if threshold == 0 || usize::from(threshold) > verifying_shares.len() || verifying_shares.len() > crate::committee::MAX_COMMITTEE {
+            return Err(Error::InvalidCommittee("threshold must be between 1 and the number of members"));
+        }
+        let verifying_shares = verifying_shares
+            .iter()
+            .map(|(id, bytes)| crate::group::decode_prime_order(*bytes).map(|p| (*id, p)).ok_or(Error::ShareMismatch(*id)))
+            .collect::<Result<_, _>>()?;
+        Ok(Self { threshold, group_key, verifying_shares })
+    }
+
     /// The threshold.
     pub fn threshold(&self) -> u16 {
         self.threshold
