@@ -121,3 +121,96 @@ impl Encode for Complaint {
         })
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use crate::committee::{Committee, Member};
+    use crate::dealing::{open_share, share_aad, verify_dealing};
+    use crate::group::{mul_base, SecretPolynomial};
+    use crate::pok::SchnorrProof;
+    use crate::session::SessionKind;
+    use curve25519_dalek::scalar::Scalar;
+    use rand_chacha::rand_core::SeedableRng;
+    use rand_chacha::ChaCha20Rng;
+
+    struct Setup {
+        ctx: SessionContext,
+        secrets: Vec<TransportSecret>,
+        ids: Vec<Identifier>,
+    }
+
+    fn setup(rng: &mut ChaCha20Rng) -> Setup {
+        let secrets: Vec<_> = (0..3).map(|_| TransportSecret::generate(rng)).collect();
+        let ids: Vec<_> = (1..=3u16).map(|i| Identifier::try_from(i).unwrap()).collect();
+        let members = ids.iter().zip(&secrets).map(|(id, s)| Member { id: *id, transport: s.public() }).collect();
+        let ctx = SessionContext::new("chain", [1; 32], SessionKind::Dkg, Committee::new(members, 2).unwrap()).unwrap();
+        Setup { ctx, secrets, ids }
+    }
+
+    /// A dealing whose share for `victim` authenticates but is off by one: only the recipient
+    /// can notice, and the public complaint must convict the dealer.
+    fn dealing_with_wrong_value(s: &Setup, dealer: Identifier, victim: Identifier, rng: &mut ChaCha20Rng) -> Dealing {
+        let poly = SecretPolynomial::random(Scalar::random(rng), 2, rng);
+        let commitments = poly.commit();
+        let proof = Some(SchnorrProof::prove(s.ctx.digest(), &dealer, &poly.constant(), &commitments[0], rng));
+        let eph = TransportSecret::generate(rng);
+        let ephemeral = eph.public().to_bytes();
+        let encrypted_shares = s
+            .ctx
+            .recipients()
+            .members()
+            .iter()
+            .map(|m| {
+                let mut v = poly.evaluate(&crate::committee::id_scalar(&m.id));
+                if m.id == victim {
+                    v += Scalar::ONE;
+                }
+                let shared = eph.diffie_hellman(&m.transport);
+                transport::seal_scalar(&shared, &share_aad(&s.ctx, &dealer, &m.id, &ephemeral, &m.transport), &v)
+            })
+            .collect();
+        Dealing { dealer, commitments, proof, ephemeral, encrypted_shares }
+    }
+
+    #[test]
+    fn authenticated_but_wrong_share_is_convicted_by_complaint() {
+        let mut rng = ChaCha20Rng::seed_from_u64(21);
+        let s = setup(&mut rng);
+        let (dealer, victim, bystander) = (s.ids[0], s.ids[1], s.ids[2]);
+        let d = dealing_with_wrong_value(&s, dealer, victim, &mut rng);
+        verify_dealing(&s.ctx, &d).unwrap();
+        assert_eq!(open_share(&s.ctx, &d, &victim, &s.secrets[1]).unwrap_err(), Error::InvalidShare { dealer });
+        open_share(&s.ctx, &d, &bystander, &s.secrets[2]).unwrap();
+        let c = complain(&s.ctx, &d, &victim, &s.secrets[1], &mut rng).unwrap();
+        assert_eq!(judge(&s.ctx, &d, &c), Verdict::Upheld { dealer });
+        // Round-trips through the wire unchanged.
+        assert_eq!(Complaint::from_bytes(&c.to_bytes()).unwrap(), c);
+        // The bystander's share is fine: its complaint is false.
+        let false_c = complain(&s.ctx, &d, &bystander, &s.secrets[2], &mut rng).unwrap();
+        assert_eq!(judge(&s.ctx, &d, &false_c), Verdict::Rejected { complainer: bystander });
+    }
+
+    #[test]
+    fn forged_complaints_are_rejected() {
+        let mut rng = ChaCha20Rng::seed_from_u64(22);
+        let s = setup(&mut rng);
+        let (dealer, victim, other) = (s.ids[0], s.ids[1], s.ids[2]);
+        let d = dealing_with_wrong_value(&s, dealer, victim, &mut rng);
+        let good = complain(&s.ctx, &d, &victim, &s.secrets[1], &mut rng).unwrap();
+        // Someone else files the victim's complaint under their own name.
+        let stolen = Complaint { complainer: other, ..good.clone() };
+        assert_eq!(judge(&s.ctx, &d, &stolen), Verdict::Rejected { complainer: other });
+        // A revealed secret that is not the DH secret.
+        let forged = Complaint { revealed: CanonicalPoint::new(mul_base(&Scalar::ONE)), ..good.clone() };
+        assert_eq!(judge(&s.ctx, &d, &forged), Verdict::Rejected { complainer: victim });
+        // A revealed secret with a torsion component, same proof.
+        let torsion = curve25519_dalek::constants::EIGHT_TORSION[4];
+        let twisted = Complaint { revealed: CanonicalPoint::new(good.revealed.point() + torsion), ..good.clone() };
+        assert_eq!(judge(&s.ctx, &d, &twisted), Verdict::Rejected { complainer: victim });
+        // A complaint about another dealer's dealing.
+        let misdirected = Complaint { dealer: other, ..good };
+        assert_eq!(judge(&s.ctx, &d, &misdirected), Verdict::Rejected { complainer: victim });
+    }
+}

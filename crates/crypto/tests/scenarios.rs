@@ -324,3 +324,21 @@ fn key_share_debug_is_redacted_and_store_roundtrip_checks_the_share() {
     assert_eq!(restored.to_secret_bytes(), bytes);
     assert!(tss_crypto::KeyShare::from_secret_bytes(ids[1], &bytes, &public).is_err(), "a share under the wrong identity is refused");
 }
+
+#[test]
+fn dealer_adding_torsion_to_commitments_gains_nothing() {
+    use tss_crypto::group::CanonicalPoint;
+    let mut rng = rng(16);
+    let (mut net, ids) = network(4, &mut rng);
+    let committee = net.committee(&ids, 3).unwrap();
+    let ctx = tss_crypto::SessionContext::new(CHAIN, session_id(22), tss_crypto::SessionKind::Dkg, committee).unwrap();
+    let mut dealings = net.dealings(&ctx, &Faults::default(), &mut rng).unwrap();
+    let torsion = curve25519_dalek::constants::EIGHT_TORSION[1];
+    for c in dealings[0].commitments.iter_mut().skip(1) {
+        *c = CanonicalPoint::new(c.point() + torsion);
+    }
+    let report = net.conclude(&ctx, dealings, &Faults::default(), &mut rng).unwrap();
+    assert!(report.disqualified.is_empty());
+    let sig = sign_with(&net, &report.public, &ids[1..], b"torsion", &mut rng).unwrap();
+    assert!(verifies_strict(&report.public.group_key(), b"torsion", &sig));
+}
