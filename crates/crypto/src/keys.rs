@@ -73,17 +73,16 @@ impl PublicKeySet {
 
     /// The frost-ed25519 public key package.
     pub fn to_frost(&self) -> Result<PublicKeyPackage, Error> {
-        let shares = self
-            .verifying_shares
-            .iter()
-            .map(|(id, p)| Ok((*id, VerifyingShare::deserialize(&p.to_bytes())?)))
-            .collect::<Result<BTreeMap<_, _>, frost_ed25519::Error>>()?;
+        // Every point here was validated (canonical, prime order, not the identity) when the key
+        // set was built, so frost's element constructors (feature `internals`) are used instead of
+        // re-decoding: the conversion costs no curve arithmetic.
+        let shares = self.verifying_shares.iter().map(|(id, p)| (*id, VerifyingShare::new(*p.point()))).collect();
         Ok(PublicKeyPackage::new(shares, self.frost_verifying_key()?, Some(self.threshold)))
     }
 
     /// The frost-ed25519 group verifying key.
     pub fn frost_verifying_key(&self) -> Result<VerifyingKey, Error> {
-        Ok(VerifyingKey::deserialize(&self.group_key.to_bytes())?)
+        Ok(VerifyingKey::new(*self.group_key.point()))
     }
 
     /// A digest binding every public value, used to tie sessions to the key they act on.
@@ -198,8 +197,8 @@ impl KeyShare {
         let verifying_share = public.verifying_share(&self.id).ok_or(Error::UnknownParticipant(self.id))?;
         Ok(KeyPackage::new(
             self.id,
-            SigningShare::deserialize(self.secret.as_bytes())?,
-            VerifyingShare::deserialize(&verifying_share.to_bytes())?,
+            SigningShare::new(self.secret),
+            VerifyingShare::new(*verifying_share.point()),
             public.frost_verifying_key()?,
             public.threshold,
         ))

@@ -59,7 +59,7 @@ pub struct NonceCommitment {
 
 /// Generates `count` nonces and their commitments (RFC 9591 section 5.1, `commit`).
 pub fn preprocess<R: RngCore + CryptoRng>(share: &KeyShare, count: usize, rng: &mut R) -> Result<Vec<(SecretNonce, NonceCommitment)>, Error> {
-    let signing_share = SigningShare::deserialize(share.to_secret_bytes().as_ref())?;
+    let signing_share = SigningShare::new(share.secret);
     Ok((0..count)
         .map(|_| {
             let nonce = SecretNonce(SigningNonces::new(&signing_share, rng));
@@ -104,7 +104,7 @@ pub fn sign(package: &SigningPackage, nonce: SecretNonce, share: &KeyShare, publ
 pub fn verify_signature_share(package: &SigningPackage, share: &SignatureShare, public: &PublicKeySet) -> Result<(), Error> {
     let blame = || Error::InvalidSignatureShares { culprits: vec![share.signer] };
     let y = public.verifying_share(&share.signer).ok_or_else(blame)?;
-    let verifying_share = frost_ed25519::keys::VerifyingShare::deserialize(&y.to_bytes())?;
+    let verifying_share = frost_ed25519::keys::VerifyingShare::new(*y.point());
     frost_core::verify_signature_share::<frost_ed25519::Ed25519Sha512>(share.signer, &verifying_share, &share.share, package, &public.frost_verifying_key()?)
         .map_err(|_| blame())
 }
