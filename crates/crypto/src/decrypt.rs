@@ -254,7 +254,13 @@ pub fn combine_reencryption(
 }
 
 /// Opens a re-encrypted ciphertext with the requester's transport secret.
+///
+/// `U` and `V` must be in the prime-order subgroup: a relay that added a small-order point to
+/// `U` would otherwise learn `tau mod 8` from whether opening succeeds.
 pub fn open_reencrypted(ct: &Ciphertext, key: &EncryptionKey, rk: &ReencryptedKey, transport: &TransportSecret) -> Result<Zeroizing<Vec<u8>>, Error> {
+    if !rk.u.point().is_torsion_free() || !rk.v.point().is_torsion_free() {
+        return Err(Error::InvalidCiphertext("re-encrypted key has a small-order component"));
+    }
     let tau = transport.signed_scalar();
     let d = rk.v.point() - rk.u.point() * *tau;
     let shared = Zeroizing::new(to_x25519(&d));
@@ -303,6 +309,7 @@ impl Encode for ReencryptedKey {
     }
 
     fn decode_body(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Self { u: r.point("U")?, v: r.point("V")? })
+        let mut prime = |what| crate::group::decode_prime_order(r.array(what)?).ok_or(DecodeError::Invalid(what));
+        Ok(Self { u: prime("U")?, v: prime("V")? })
     }
 }

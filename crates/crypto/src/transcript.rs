@@ -42,9 +42,11 @@ impl Transcript {
         Scalar::from_hash(h)
     }
 
-    /// A 128-bit scalar, for random linear combinations in batch verification.
+    /// A 128-bit scalar, for random linear combinations in batch verification. A marker no
+    /// field can produce (a length of `u64::MAX`) separates it from appended fields.
     pub fn challenge_u128(&self, label: &'static [u8], index: u64) -> Scalar {
         let mut h = self.0.clone();
+        h.update(u64::MAX.to_le_bytes());
         h.update((label.len() as u64).to_le_bytes());
         h.update(label);
         h.update(index.to_le_bytes());

@@ -342,3 +342,23 @@ fn dealer_adding_torsion_to_commitments_gains_nothing() {
     let sig = sign_with(&net, &report.public, &ids[1..], b"torsion", &mut rng).unwrap();
     assert!(verifies_strict(&report.public.group_key(), b"torsion", &sig));
 }
+
+#[test]
+fn reencrypted_key_with_small_order_component_is_refused() {
+    use tss_crypto::decrypt::ReencryptedKey;
+    use tss_crypto::group::CanonicalPoint;
+    use tss_crypto::Encode;
+    let mut rng = rng(17);
+    let (mut net, ids) = network(3, &mut rng);
+    let public = dkg(&mut net, &ids, 2, 23, &mut rng).public;
+    let key = EncryptionKey::new(&public, 0);
+    let ct = encrypt(&key, b"l", b"private", &mut rng).unwrap();
+    let requester = TransportSecret::generate(&mut rng);
+    let shares: Vec<_> = shares_of(&net, &ids).iter().map(|s| reencryption_share(&ct, &key, s, &public, &requester.public(), &mut rng).unwrap()).collect();
+    let rk = combine_reencryption(&ct, &key, &public, &requester.public(), &shares).unwrap();
+    let torsion = curve25519_dalek::constants::EIGHT_TORSION[4];
+    let tampered = ReencryptedKey { u: CanonicalPoint::new(rk.u.point() + torsion), v: rk.v };
+    assert!(matches!(open_reencrypted(&ct, &key, &tampered, &requester), Err(Error::InvalidCiphertext(_))));
+    assert!(ReencryptedKey::from_bytes(&tampered.to_bytes()).is_err());
+    assert_eq!(open_reencrypted(&ct, &key, &rk, &requester).unwrap().as_slice(), b"private");
+}
