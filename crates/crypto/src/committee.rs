@@ -55,7 +55,7 @@ impl Committee {
         if threshold == 0 || usize::from(threshold) > members.len() {
             return Err(Error::InvalidCommittee("threshold must be between 1 and the number of members"));
         }
-        members.sort_by(|a, b| a.id.cmp(&b.id));
+        members.sort_by_key(|m| m.id);
         if members.windows(2).any(|w| matches!(w, [a, b] if a.id == b.id)) {
             return Err(Error::InvalidCommittee("duplicate member identifier"));
         }

@@ -131,7 +131,7 @@ fn combine_points(public: &PublicKeySet, items: &mut [(Identifier, EdwardsPoint)
             Error::InvalidDecryptionShares { culprits }
         });
     }
-    items.sort_by(|a, b| a.0.cmp(&b.0));
+    items.sort_by_key(|item| item.0);
     let chosen = items.get(..t).unwrap_or_default();
     let xs: Vec<Scalar> = chosen.iter().map(|(id, _)| id_scalar(id)).collect();
     let lambdas = lagrange_at_zero(&xs).ok_or(Error::InvalidCommittee("duplicate holders"))?;

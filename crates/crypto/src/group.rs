@@ -242,6 +242,7 @@ pub fn identity() -> EdwardsPoint {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use rand_chacha::rand_core::SeedableRng;

@@ -52,7 +52,9 @@ impl Transcript {
         h.update(index.to_le_bytes());
         let digest = h.finalize();
         let mut bytes = [0u8; 32];
-        bytes[..16].copy_from_slice(&digest[..16]);
+        for (b, d) in bytes.iter_mut().zip(digest.iter().take(16)) {
+            *b = *d;
+        }
         Scalar::from_bytes_mod_order(bytes)
     }
 

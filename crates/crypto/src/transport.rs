@@ -48,7 +48,7 @@ impl TransportSecret {
     pub fn public(&self) -> TransportPublic {
         let bytes = x25519_dalek::PublicKey::from(&self.0).to_bytes();
         // An X25519 public key made from a clamped scalar always lifts.
-        TransportPublic::from_bytes(bytes).unwrap_or_else(|| unreachable_key())
+        TransportPublic::from_bytes(bytes).unwrap_or_else(unreachable_key)
     }
 
     /// Plain X25519 with a peer's public key.
@@ -149,6 +149,7 @@ pub(crate) fn open_scalar(shared: &[u8; 32], aad: &[u8], sealed: &[u8; SEALED_SC
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use rand_chacha::rand_core::SeedableRng;
