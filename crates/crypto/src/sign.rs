@@ -69,6 +69,40 @@ pub fn preprocess<R: RngCore + CryptoRng>(share: &KeyShare, count: usize, rng: &
         .collect())
 }
 
+/// Generates `count` nonces for `signer` without touching its key share: the hedging input
+/// frost mixes into nonce generation is a fresh random scalar instead. Nonces made this way stay
+/// usable across refreshes and reshares, which change the share but not the signer.
+pub fn generate_nonces<R: RngCore + CryptoRng>(signer: Identifier, count: usize, rng: &mut R) -> Vec<(SecretNonce, NonceCommitment)> {
+    (0..count)
+        .map(|_| {
+            let hedge = SigningShare::new(crate::group::random_nonzero_scalar(rng));
+            let nonce = SecretNonce(SigningNonces::new(&hedge, rng));
+            let commitment = nonce.commitment(signer);
+            (nonce, commitment)
+        })
+        .collect()
+}
+
+impl NonceCommitment {
+    /// The 64 bytes `hiding || binding` as published in a signer's pool.
+    pub fn to_raw(&self) -> [u8; 64] {
+        let bytes = self.to_bytes();
+        let mut out = [0u8; 64];
+        if let Some(raw) = bytes.get(34..98) {
+            out.copy_from_slice(raw);
+        }
+        out
+    }
+
+    /// Parses `hiding || binding` published by `signer`: both must be canonical, prime-order,
+    /// non-identity points.
+    pub fn from_raw(signer: Identifier, raw: &[u8; 64]) -> Result<Self, DecodeError> {
+        let mut w = Writer::message(tag::NONCE_COMMITMENT);
+        w.identifier(&signer).raw(raw);
+        Self::from_bytes(&w.finish())
+    }
+}
+
 /// Fixes the message and the signer set's commitments. Rejects a signer listed twice.
 pub fn signing_package(message: &[u8], commitments: &[NonceCommitment]) -> Result<SigningPackage, Error> {
     let mut map = BTreeMap::new();

@@ -1,0 +1,167 @@
+//! Applying a finalized block: `(state, block inputs) -> (state, events, callbacks, validator
+//! updates)`. Pure and deterministic: no clock, no randomness, ordered collections only. Nothing
+//! in the inputs — extensions, proposer aggregates, requests — can make it panic or fail;
+//! every bad contribution becomes a blame event.
+
+mod lifecycle;
+mod requests;
+mod sessions;
+
+pub(crate) use requests::signing_key;
+
+use crate::context::{identifier, key_of};
+use crate::extension::{check_form, Item};
+use crate::state::EngineState;
+use crate::types::{BlameReason, Callback, Event, Membership, ParticipantKey, RequestId, RequestInput, ValidatorUpdate};
+use std::collections::{BTreeMap, BTreeSet};
+use tss_crypto::keys::PublicKeySet;
+
+/// Everything a finalized block brings to the engine.
+#[derive(Clone, Debug, Default)]
+pub struct BlockInput {
+    /// The block height.
+    pub height: u64,
+    /// Vote extensions of the previous height, by validator address, as injected in this block.
+    /// The caller has already checked each one's consensus-key signature.
+    pub extensions: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Signatures the proposer aggregated: (request, attempt, signature). Untrusted: each is
+    /// verified, and a bad one is ignored (the shares in the extensions are used instead).
+    pub aggregates: Vec<(RequestId, u32, [u8; 64])>,
+    /// Requests from this block's successful transactions, in order.
+    pub requests: Vec<RequestInput>,
+    /// Validator-set changes decided in this block.
+    pub membership: Vec<Membership>,
+    /// Governance ordered a rotation of the network key.
+    pub rotate_network_key: bool,
+}
+
+/// What the block produced.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BlockOutput {
+    /// Events, in order.
+    pub events: Vec<Event>,
+    /// Callbacks to deliver, in order.
+    pub callbacks: Vec<Callback>,
+    /// Validator-set changes for consensus (only after a completed handover).
+    pub validator_updates: Vec<ValidatorUpdate>,
+    /// The id given to each input request, in input order.
+    pub request_ids: Vec<RequestId>,
+}
+
+/// Contributions of one block, routed by target.
+#[derive(Default)]
+struct Routed {
+    dealings: BTreeMap<u64, Vec<(ParticipantKey, Vec<u8>)>>,
+    complaints: BTreeMap<u64, Vec<(ParticipantKey, Vec<u8>)>>,
+    nonces: Vec<(ParticipantKey, Vec<[u8; 64]>)>,
+    signature_shares: Vec<(ParticipantKey, u64, u32, [u8; 32])>,
+    decryption_shares: Vec<(ParticipantKey, u64, u32, Vec<u8>)>,
+}
+
+/// Per-block working memory: outputs and decoded key sets.
+pub(crate) struct Apply<'a> {
+    pub(crate) state: &'a mut EngineState,
+    pub(crate) height: u64,
+    pub(crate) out: BlockOutput,
+    key_sets: BTreeMap<(u64, u32, u64), Option<PublicKeySet>>,
+}
+
+impl Apply<'_> {
+    /// Blames a validator (by participant key) and records it.
+    pub(crate) fn blame(&mut self, key: &ParticipantKey, reason: BlameReason) {
+        let address = self.state.validator(key).map(|v| v.address.clone()).unwrap_or_else(|| key.to_vec());
+        tracing::debug!(height = self.height, reason = ?reason, "blame");
+        *self.state.blame.entry(address.clone()).or_default().entry(reason).or_insert(0) += 1;
+        self.out.events.push(Event::Blame { validator: address, reason });
+    }
+
+    /// A decoded public key set, cached for the block.
+    pub(crate) fn key_set(&mut self, keyset: u64, generation: u32, epoch: u64) -> Option<PublicKeySet> {
+        let state = &*self.state;
+        self.key_sets.entry((keyset, generation, epoch)).or_insert_with(|| state.public_key_set(keyset, generation, epoch).ok()).clone()
+    }
+}
+
+impl EngineState {
+    /// Applies one finalized block.
+    pub fn apply(&mut self, input: &BlockInput) -> BlockOutput {
+        let span = tracing::debug_span!("apply_block", height = input.height);
+        let _guard = span.enter();
+        let mut a = Apply { height: input.height, state: self, out: BlockOutput::default(), key_sets: BTreeMap::new() };
+        a.state.meta.height = input.height;
+        let routed = a.route_extensions(&input.extensions);
+        a.apply_dealings(routed.dealings);
+        a.apply_complaints(routed.complaints);
+        a.apply_nonces(routed.nonces);
+        a.apply_signature_shares(routed.signature_shares);
+        a.apply_decryption_shares(routed.decryption_shares);
+        a.apply_aggregates(&input.aggregates);
+        a.progress_sessions();
+        a.progress_requests();
+        for r in &input.requests {
+            let id = a.submit(r);
+            a.out.request_ids.push(id);
+        }
+        a.state.meta.pending_membership.extend(input.membership.iter().cloned());
+        if input.rotate_network_key {
+            a.state.meta.rotation_pending = true;
+            a.out.events.push(Event::RotationScheduled { reason: "governance".into() });
+        }
+        a.schedule();
+        a.schedule_requests();
+        a.prune();
+        a.out
+    }
+}
+
+impl Apply<'_> {
+    /// Decodes each validator's extension and sorts its items by target. A malformed or
+    /// over-budget extension is dropped whole and its author blamed.
+    fn route_extensions(&mut self, extensions: &[(Vec<u8>, Vec<u8>)]) -> Routed {
+        let mut routed = Routed::default();
+        let mut seen: BTreeSet<ParticipantKey> = BTreeSet::new();
+        let budget = self.state.meta.params.extension_budget;
+        let validators: BTreeSet<ParticipantKey> = self.state.meta.validators.iter().filter_map(|v| identifier(&v.address)).map(|id| key_of(&id)).collect();
+        for (address, bytes) in extensions {
+            let Some(sender) = identifier(address).map(|id| key_of(&id)) else { continue };
+            if !validators.contains(&sender) || !seen.insert(sender) {
+                continue;
+            }
+            self.state.meta.last_seen.insert(sender, self.height);
+            let ext = match check_form(bytes, self.height.saturating_sub(1), budget) {
+                Ok(ext) => ext,
+                Err(e) => {
+                    tracing::debug!(error = %e, "malformed extension");
+                    self.blame(&sender, BlameReason::MalformedExtension);
+                    continue;
+                }
+            };
+            for item in ext.items {
+                match item {
+                    Item::Dealing { session, dealing } => routed.dealings.entry(session).or_default().push((sender, dealing)),
+                    Item::Complaint { session, complaint } => routed.complaints.entry(session).or_default().push((sender, complaint)),
+                    Item::Nonces { commitments } => routed.nonces.push((sender, commitments)),
+                    Item::SignatureShare { request, attempt, share } => routed.signature_shares.push((sender, request, attempt, share)),
+                    Item::DecryptionShare { request, attempt, share } => routed.decryption_shares.push((sender, request, attempt, share)),
+                }
+            }
+        }
+        routed
+    }
+
+    /// Appends published nonce commitments to each signer's pool, up to the target size.
+    fn apply_nonces(&mut self, nonces: Vec<(ParticipantKey, Vec<[u8; 64]>)>) {
+        let target = self.state.meta.params.nonce_pool_target;
+        for (sender, commitments) in nonces {
+            let pool = self.state.nonces.entry(sender).or_default();
+            for c in commitments {
+                if pool.len() >= target {
+                    break;
+                }
+                if !pool.contains(&c) {
+                    pool.push(c);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,370 @@
+//! Signing and decryption requests: submission checks, attempts with a fixed signer set and
+//! nonce commitments, shares as they arrive, completion, blame and retry.
+//!
+//! A request submitted in block `h` gets its first attempt in block `h` (signers and their
+//! published nonce commitments fixed by committed state); signers put shares in the extensions
+//! of `h+1`; block `h+2` carries them and the callback. Shares are due in exactly that block: a
+//! signer whose share is missing or invalid then is blamed and excluded, and a new attempt
+//! starts at once.
+
+use super::Apply;
+use crate::context::{id_of, key_of};
+use crate::state::{Attempt, Job, Owner, PendingRequest};
+use crate::types::{BlameReason, Delivery, Outcome, ParticipantKey, Request, RequestInput, NETWORK_KEYSET};
+use std::collections::BTreeMap;
+use tss_crypto::decrypt::{combine, combine_reencryption, DecryptionShare, ReencryptionShare};
+use tss_crypto::encrypt::{Ciphertext, EncryptionKey};
+use tss_crypto::sign::{aggregate, signing_package, NonceCommitment, SignatureShare};
+use tss_crypto::{Encode, KeyTweak, PublicKeySet, TransportPublic};
+
+/// The derivation context actually used: on the network key every caller gets its own derived
+/// key (`requester || context`); on a contract's own keyset the owner's context is used as is.
+pub(crate) fn effective_context(keyset: u64, requester: &[u8], context: &Option<Vec<u8>>) -> Option<Vec<u8>> {
+    if keyset == NETWORK_KEYSET {
+        let mut c = Vec::with_capacity(2 + requester.len() + context.as_ref().map_or(0, Vec::len));
+        c.extend_from_slice(&(requester.len() as u16).to_be_bytes());
+        c.extend_from_slice(requester);
+        c.extend_from_slice(context.as_deref().unwrap_or_default());
+        Some(c)
+    } else {
+        context.clone()
+    }
+}
+
+impl Apply<'_> {
+    /// Accepts a request, gives it an id; invalid input ends at once in a failure callback.
+    pub(super) fn submit(&mut self, input: &RequestInput) -> u64 {
+        let id = self.state.meta.next_request;
+        self.state.meta.next_request += 1;
+        self.out.events.push(crate::types::Event::RequestAccepted { request: id });
+        match self.check_and_queue(id, input) {
+            Ok(()) => {}
+            Err(reason) => self.finish(id, input.requester.clone(), self.height, Outcome::Failed { reason }),
+        }
+        id
+    }
+
+    fn check_and_queue(&mut self, id: u64, input: &RequestInput) -> Result<(), String> {
+        let params = &self.state.meta.params;
+        let requester = &input.requester;
+        if requester.is_empty() || requester.len() > crate::types::MAX_REQUESTER_LEN {
+            return Err("invalid input: requester must be 1 to 128 bytes".into());
+        }
+        let (keyset_id, generation, job) = match &input.request {
+            Request::CreateKeyset { threshold } => {
+                self.create_keyset(requester.clone(), id, *threshold).map_err(|e| format!("invalid input: {e}"))?;
+                return Ok(());
+            }
+            Request::Sign { keyset, message, context } => {
+                if message.len() > params.max_message_len {
+                    return Err(format!("invalid input: message longer than {} bytes", params.max_message_len));
+                }
+                if context.as_ref().is_some_and(|c| c.len() > params.max_context_len) {
+                    return Err(format!("invalid input: derivation context longer than {} bytes", params.max_context_len));
+                }
+                let k = self.state.keysets.get(keyset).ok_or_else(|| format!("invalid input: no keyset {keyset}"))?;
+                if let Owner::Requester(owner) = &k.owner {
+                    if owner != requester {
+                        return Err(format!("invalid input: keyset {keyset} belongs to another owner"));
+                    }
+                }
+                let generation = k.current.ok_or_else(|| format!("keyset {keyset} has no key yet"))?;
+                (*keyset, generation, Job::Sign { message: message.clone(), context: effective_context(*keyset, requester, context) })
+            }
+            Request::Decrypt { keyset, ciphertext, delivery } => {
+                let k = self.state.keysets.get(keyset).ok_or_else(|| format!("invalid input: no keyset {keyset}"))?;
+                if let Owner::Requester(owner) = &k.owner {
+                    if owner != requester {
+                        return Err(format!("invalid input: keyset {keyset} belongs to another owner"));
+                    }
+                }
+                let ct = Ciphertext::from_bytes(ciphertext).map_err(|e| format!("invalid input: ciphertext does not decode: {e}"))?;
+                if !ct.label.starts_with(requester) {
+                    return Err("invalid input: the ciphertext's label does not belong to the requester".into());
+                }
+                let generation = k.generations.get(&ct.generation).ok_or_else(|| format!("key generation {} of keyset {keyset} does not exist or was retired", ct.generation))?;
+                let key = EncryptionKey::from_bytes(generation.group_key, ct.generation).ok_or("stored group key is invalid")?;
+                ct.verify(&key).map_err(|e| format!("invalid input: {e}"))?;
+                if let Delivery::Reencrypt { transport } = delivery {
+                    TransportPublic::from_bytes(*transport).ok_or("invalid input: transport key is not a valid X25519 key")?;
+                }
+                (*keyset, ct.generation, Job::Decrypt { ciphertext: ciphertext.clone(), delivery: delivery.clone() })
+            }
+        };
+        self.state.requests.insert(
+            id,
+            PendingRequest { requester: requester.clone(), keyset: keyset_id, generation, job, submitted: self.height, attempt: None, attempts: 0, excluded: Default::default() },
+        );
+        Ok(())
+    }
+
+    pub(super) fn apply_signature_shares(&mut self, shares: Vec<(ParticipantKey, u64, u32, [u8; 32])>) {
+        for (sender, request, attempt, share) in shares {
+            let Some(a) = self.state.requests.get_mut(&request).and_then(|r| r.attempt.as_mut()) else { continue };
+            if a.number == attempt && a.signers.contains_key(&sender) && !a.shares.contains_key(&sender) && self.height <= a.deadline {
+                a.shares.insert(sender, share.to_vec());
+            }
+        }
+    }
+
+    pub(super) fn apply_decryption_shares(&mut self, shares: Vec<(ParticipantKey, u64, u32, Vec<u8>)>) {
+        for (sender, request, attempt, share) in shares {
+            let Some(r) = self.state.requests.get_mut(&request) else { continue };
+            if r.excluded.contains(&sender) {
+                continue;
+            }
+            let Some(a) = r.attempt.as_mut() else { continue };
+            if a.number == attempt && !a.shares.contains_key(&sender) && self.height <= a.deadline {
+                a.shares.insert(sender, share);
+            }
+        }
+    }
+
+    /// The fast path: the proposer aggregated; one signature check replaces aggregation.
+    pub(super) fn apply_aggregates(&mut self, aggregates: &[(u64, u32, [u8; 64])]) {
+        for (request, attempt, signature) in aggregates {
+            let Some(r) = self.state.requests.get(request) else { continue };
+            let (Some(a), Job::Sign { message, context }) = (&r.attempt, &r.job) else { continue };
+            if a.number != *attempt {
+                continue;
+            }
+            let (keyset, generation, epoch) = (r.keyset, a.generation, a.epoch);
+            let (message, context) = (message.clone(), context.clone());
+            let Some(public) = self.key_set(keyset, generation, epoch).map(|p| signing_key(&p, &context)) else { continue };
+            let Ok(vk) = public.frost_verifying_key() else { continue };
+            let Ok(sig) = frost_signature(signature) else { continue };
+            if vk.verify(&message, &sig).is_ok() {
+                self.complete(*request, Outcome::Signature { signature: signature.to_vec(), public_key: public.group_key() });
+            }
+        }
+    }
+
+    fn complete(&mut self, request: u64, outcome: Outcome) {
+        if let Some(r) = self.state.requests.remove(&request) {
+            self.finish(request, r.requester, r.submitted, outcome);
+        }
+    }
+
+    /// Completes requests whose shares are in, and ends attempts that are due.
+    pub(super) fn progress_requests(&mut self) {
+        let ids: Vec<u64> = self.state.requests.keys().copied().collect();
+        for id in ids {
+            let Some(r) = self.state.requests.get(&id) else { continue };
+            let Some(a) = r.attempt.clone() else { continue };
+            let result = match &r.job {
+                Job::Sign { message, context } => {
+                    if a.shares.len() < a.signers.len() && self.height < a.deadline {
+                        continue;
+                    }
+                    let (message, context) = (message.clone(), context.clone());
+                    self.try_aggregate(id, &a, &message, &context)
+                }
+                Job::Decrypt { ciphertext, delivery } => {
+                    let (ciphertext, delivery) = (ciphertext.clone(), delivery.clone());
+                    match self.try_decrypt(id, &a, &ciphertext, &delivery) {
+                        Some(outcome) => Ok(outcome),
+                        None if self.height >= a.deadline => Err(Vec::new()),
+                        None => continue,
+                    }
+                }
+            };
+            match result {
+                Ok(outcome) => self.complete(id, outcome),
+                Err(culprits) => {
+                    let missing: Vec<ParticipantKey> = a.signers.keys().filter(|s| !a.shares.contains_key(*s)).copied().collect();
+                    for m in &missing {
+                        self.blame(m, BlameReason::MissingSignatureShare);
+                    }
+                    if let Some(r) = self.state.requests.get_mut(&id) {
+                        r.excluded.extend(missing);
+                        r.excluded.extend(culprits);
+                        r.attempt = None;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Aggregates a complete share set; on failure returns the culprits (already blamed).
+    fn try_aggregate(&mut self, id: u64, a: &Attempt, message: &[u8], context: &Option<Vec<u8>>) -> Result<Outcome, Vec<ParticipantKey>> {
+        if a.shares.len() < a.signers.len() {
+            return Err(Vec::new());
+        }
+        let r_keyset = self.state.requests.get(&id).map(|r| r.keyset).unwrap_or_default();
+        let Some(public) = self.key_set(r_keyset, a.generation, a.epoch).map(|p| signing_key(&p, context)) else { return Err(Vec::new()) };
+        let mut commitments = Vec::new();
+        let mut bad = Vec::new();
+        for (signer, raw) in &a.signers {
+            match id_of(signer).map(|i| NonceCommitment::from_raw(i, raw)) {
+                Some(Ok(c)) => commitments.push(c),
+                _ => bad.push(*signer),
+            }
+        }
+        for b in &bad {
+            self.blame(b, BlameReason::InvalidNonceCommitment);
+        }
+        if !bad.is_empty() {
+            return Err(bad);
+        }
+        let Ok(package) = signing_package(message, &commitments) else { return Err(Vec::new()) };
+        let mut shares = Vec::new();
+        for (signer, z) in &a.shares {
+            let parsed = id_of(signer).and_then(|i| {
+                let mut w = tss_crypto::wire::Writer::message(tss_crypto::wire::tag::SIGNATURE_SHARE);
+                w.identifier(&i).raw(z);
+                SignatureShare::from_bytes(&w.finish()).ok()
+            });
+            match parsed {
+                Some(s) => shares.push(s),
+                None => bad.push(*signer),
+            }
+        }
+        if !bad.is_empty() {
+            for b in &bad {
+                self.blame(b, BlameReason::InvalidSignatureShare);
+            }
+            return Err(bad);
+        }
+        match aggregate(&package, &shares, &public) {
+            Ok(signature) => Ok(Outcome::Signature { signature: signature.to_vec(), public_key: public.group_key() }),
+            Err(e) => {
+                let culprits: Vec<ParticipantKey> = e.culprits().iter().map(key_of).collect();
+                for c in &culprits {
+                    self.blame(c, BlameReason::InvalidSignatureShare);
+                }
+                Err(culprits)
+            }
+        }
+    }
+
+    /// Combines decryption shares once `t` valid ones are in; blames and drops invalid ones.
+    fn try_decrypt(&mut self, id: u64, a: &Attempt, ciphertext: &[u8], delivery: &Delivery) -> Option<Outcome> {
+        let keyset = self.state.requests.get(&id)?.keyset;
+        let public = self.key_set(keyset, a.generation, a.epoch)?;
+        if a.shares.len() < usize::from(public.threshold()) {
+            return None;
+        }
+        let ct = Ciphertext::from_bytes(ciphertext).ok()?;
+        let key = EncryptionKey::new(&public, a.generation);
+        let outcome = match delivery {
+            Delivery::Public => {
+                let (shares, bad) = decode_shares::<DecryptionShare>(&a.shares, |s| s.holder);
+                self.drop_bad_shares(id, &bad);
+                match combine(&ct, &key, &public, &shares) {
+                    Ok(plaintext) => Outcome::Plaintext(plaintext.to_vec()),
+                    Err(e) => {
+                        let culprits: Vec<ParticipantKey> = e.culprits().iter().map(key_of).collect();
+                        self.drop_bad_shares(id, &culprits);
+                        return None;
+                    }
+                }
+            }
+            Delivery::Reencrypt { transport } => {
+                let transport = TransportPublic::from_bytes(*transport)?;
+                let (shares, bad) = decode_shares::<ReencryptionShare>(&a.shares, |s| s.holder);
+                self.drop_bad_shares(id, &bad);
+                match combine_reencryption(&ct, &key, &public, &transport, &shares) {
+                    Ok(rk) => Outcome::Reencrypted { u: rk.u.to_bytes(), v: rk.v.to_bytes() },
+                    Err(e) => {
+                        let culprits: Vec<ParticipantKey> = e.culprits().iter().map(key_of).collect();
+                        self.drop_bad_shares(id, &culprits);
+                        return None;
+                    }
+                }
+            }
+        };
+        Some(outcome)
+    }
+
+    fn drop_bad_shares(&mut self, id: u64, bad: &[ParticipantKey]) {
+        for b in bad {
+            self.blame(b, BlameReason::InvalidDecryptionShare);
+        }
+        if let Some(r) = self.state.requests.get_mut(&id) {
+            r.excluded.extend(bad.iter().copied());
+            if let Some(a) = r.attempt.as_mut() {
+                for b in bad {
+                    a.shares.remove(b);
+                }
+            }
+        }
+    }
+
+    /// Starts attempts for requests that have none: fixes the epoch and, for signing, `t`
+    /// signers (most recently seen first) with their next published nonce commitments.
+    pub(super) fn schedule_requests(&mut self) {
+        let h = self.height;
+        let params = self.state.meta.params.clone();
+        let give_up_after = params.request_timeout.saturating_mul(u64::from(params.max_attempts) + 1);
+        let ids: Vec<u64> = self.state.requests.iter().filter(|(_, r)| r.attempt.is_none()).map(|(id, _)| *id).collect();
+        for id in ids {
+            let Some(r) = self.state.requests.get(&id).cloned() else { continue };
+            if r.attempts >= params.max_attempts {
+                self.complete(id, Outcome::Failed { reason: format!("no valid result after {} attempts", r.attempts) });
+                continue;
+            }
+            let Some(generation) = self.state.keysets.get(&r.keyset).and_then(|k| k.generations.get(&r.generation)) else {
+                self.complete(id, Outcome::Failed { reason: format!("key generation {} of keyset {} was retired", r.generation, r.keyset) });
+                continue;
+            };
+            let Some((epoch, _)) = generation.epoch_at(h) else { continue };
+            let Some(public) = self.key_set(r.keyset, r.generation, epoch) else { continue };
+            let t = usize::from(public.threshold());
+            let signers = match r.job {
+                Job::Sign { .. } => {
+                    let mut candidates: Vec<(u64, ParticipantKey)> = public
+                        .ids()
+                        .map(|i| key_of(&i))
+                        .filter(|k| !r.excluded.contains(k) && self.state.nonces.get(k).is_some_and(|p| !p.is_empty()))
+                        .map(|k| (self.state.meta.last_seen.get(&k).copied().unwrap_or(0), k))
+                        .collect();
+                    candidates.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
+                    if candidates.len() < t {
+                        if h >= r.submitted + give_up_after {
+                            self.complete(id, Outcome::Failed { reason: format!("not enough signers with published nonces: {} of {t}", candidates.len()) });
+                        }
+                        continue;
+                    }
+                    let mut chosen = BTreeMap::new();
+                    for (_, k) in candidates.into_iter().take(t) {
+                        if let Some(pool) = self.state.nonces.get_mut(&k) {
+                            if !pool.is_empty() {
+                                chosen.insert(k, pool.remove(0));
+                            }
+                        }
+                    }
+                    chosen
+                }
+                Job::Decrypt { .. } => BTreeMap::new(),
+            };
+            if let Some(r) = self.state.requests.get_mut(&id) {
+                r.attempts += 1;
+                r.attempt = Some(Attempt { number: r.attempts, generation: r.generation, epoch, signers, deadline: h + params.request_timeout, shares: BTreeMap::new() });
+            }
+        }
+    }
+}
+
+fn decode_shares<T: Encode>(raw: &BTreeMap<ParticipantKey, Vec<u8>>, holder: impl Fn(&T) -> tss_crypto::Identifier) -> (Vec<T>, Vec<ParticipantKey>) {
+    let mut good = Vec::new();
+    let mut bad = Vec::new();
+    for (sender, bytes) in raw {
+        match T::from_bytes(bytes) {
+            Ok(s) if key_of(&holder(&s)) == *sender => good.push(s),
+            _ => bad.push(*sender),
+        }
+    }
+    (good, bad)
+}
+
+/// The key a signing request uses: the keyset's, or the derived one.
+pub(crate) fn signing_key(public: &PublicKeySet, context: &Option<Vec<u8>>) -> PublicKeySet {
+    match context {
+        Some(c) => public.tweaked(&KeyTweak::derive(&public.group_key(), c)),
+        None => public.clone(),
+    }
+}
+
+fn frost_signature(bytes: &[u8; 64]) -> Result<frost_ed25519::Signature, frost_ed25519::Error> {
+    frost_ed25519::Signature::deserialize(bytes)
+}

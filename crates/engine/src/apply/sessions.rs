@@ -1,0 +1,233 @@
+//! Sessions: dealings and complaints as they arrive, then finalization or failure.
+//!
+//! Timeline of a session started in block `h` with no faults: dealings in the extensions of
+//! `h+1` (block `h+2`); each recipient checks its shares against the dealings of the block it
+//! votes on and complains in the extension of that same height (block `h+3`); the session
+//! finalizes in block `h+3` and its key is active from `h+4`.
+
+use super::Apply;
+use crate::context::{id_of, key_of};
+use crate::state::{EpochKey, Generation, SessionKind, SessionStatus};
+use crate::types::{BlameReason, Callback, Event, Outcome, ParticipantKey};
+use std::collections::{BTreeMap, BTreeSet};
+use tss_crypto::complaint::{judge, Complaint, Verdict};
+use tss_crypto::dealing::{verify_dealings, Dealing};
+use tss_crypto::finalize::{finalize_public, qualify};
+use tss_crypto::Encode;
+
+impl Apply<'_> {
+    /// Records publicly valid dealings (first per dealer), disqualifies and blames invalid ones.
+    pub(super) fn apply_dealings(&mut self, dealings: BTreeMap<u64, Vec<(ParticipantKey, Vec<u8>)>>) {
+        for (number, items) in dealings {
+            let Some(session) = self.state.sessions.get(&number) else { continue };
+            if session.status != SessionStatus::Collecting || self.height > session.deadline {
+                continue;
+            }
+            let ctx = match self.state.session_context(number, session) {
+                Ok(ctx) => ctx,
+                Err(_) => continue,
+            };
+            let known: BTreeSet<ParticipantKey> = session.dealings.keys().chain(session.disqualified.iter()).copied().collect();
+            let mut fresh: Vec<Dealing> = Vec::new();
+            let mut senders: Vec<ParticipantKey> = Vec::new();
+            for (sender, bytes) in items {
+                if known.contains(&sender) || senders.contains(&sender) {
+                    continue;
+                }
+                match Dealing::from_bytes(&bytes) {
+                    Ok(d) if key_of(&d.dealer) == sender => {
+                        fresh.push(d);
+                        senders.push(sender);
+                    }
+                    _ => {
+                        senders.push(sender);
+                        self.mark_invalid_dealer(number, sender);
+                    }
+                }
+            }
+            let results = verify_dealings(&ctx, &fresh);
+            for (d, r) in fresh.into_iter().zip(results) {
+                let dealer = key_of(&d.dealer);
+                match r {
+                    Ok(()) => {
+                        if let Some(s) = self.state.sessions.get_mut(&number) {
+                            s.dealings.insert(dealer, (self.height, d.to_bytes()));
+                        }
+                    }
+                    Err(e) => {
+                        tracing::debug!(session = number, error = %e, "invalid dealing");
+                        self.mark_invalid_dealer(number, dealer);
+                    }
+                }
+            }
+        }
+    }
+
+    fn mark_invalid_dealer(&mut self, number: u64, dealer: ParticipantKey) {
+        if let Some(s) = self.state.sessions.get_mut(&number) {
+            s.disqualified.insert(dealer);
+        }
+        self.blame(&dealer, BlameReason::InvalidDealing);
+    }
+
+    /// Judges complaints: upheld disqualifies the dealer, rejected blames the complainer.
+    /// A complaint counts only within the window after its dealing arrived, once per pair.
+    pub(super) fn apply_complaints(&mut self, complaints: BTreeMap<u64, Vec<(ParticipantKey, Vec<u8>)>>) {
+        let window = self.state.meta.params.complaint_window;
+        for (number, items) in complaints {
+            let Some(session) = self.state.sessions.get(&number) else { continue };
+            if session.status != SessionStatus::Collecting {
+                continue;
+            }
+            let Ok(ctx) = self.state.session_context(number, session) else { continue };
+            let mut verdicts = Vec::new();
+            for (sender, bytes) in items {
+                let Ok(c) = Complaint::from_bytes(&bytes) else {
+                    verdicts.push((None, Verdict::Rejected { complainer: match id_of(&sender) {
+                        Some(id) => id,
+                        None => continue,
+                    } }));
+                    continue;
+                };
+                let (complainer, dealer) = (key_of(&c.complainer), key_of(&c.dealer));
+                if complainer != sender || session.judged.contains(&(complainer, dealer)) {
+                    continue;
+                }
+                let Some((arrived, dealing_bytes)) = session.dealings.get(&dealer) else { continue };
+                if self.height <= *arrived || self.height > arrived + window {
+                    continue;
+                }
+                let Ok(dealing) = Dealing::from_bytes(dealing_bytes) else { continue };
+                verdicts.push((Some((complainer, dealer)), judge(&ctx, &dealing, &c)));
+            }
+            for (pair, verdict) in verdicts {
+                if let (Some(pair), Some(s)) = (pair, self.state.sessions.get_mut(&number)) {
+                    s.judged.insert(pair);
+                }
+                match verdict {
+                    Verdict::Upheld { dealer } => {
+                        let dealer = key_of(&dealer);
+                        if let Some(s) = self.state.sessions.get_mut(&number) {
+                            s.disqualified.insert(dealer);
+                        }
+                        self.blame(&dealer, BlameReason::BadShare);
+                    }
+                    Verdict::Rejected { complainer } => self.blame(&key_of(&complainer), BlameReason::FalseComplaint),
+                }
+            }
+        }
+    }
+
+    /// Finalizes sessions whose dealing phase and complaint window are over, fails those that
+    /// cannot finalize.
+    pub(super) fn progress_sessions(&mut self) {
+        let window = self.state.meta.params.complaint_window;
+        let numbers: Vec<u64> = self.state.sessions.iter().filter(|(_, s)| s.status == SessionStatus::Collecting).map(|(n, _)| *n).collect();
+        for number in numbers {
+            let Some(session) = self.state.sessions.get(&number) else { continue };
+            let Ok(ctx) = self.state.session_context(number, session) else {
+                self.fail_session(number, "the session's key or committee is no longer in state");
+                continue;
+            };
+            let dealers: BTreeSet<ParticipantKey> = ctx.dealers().iter().map(key_of).collect();
+            let accounted = dealers.iter().all(|d| session.dealings.contains_key(d) || session.disqualified.contains(d));
+            let dealing_over = accounted || self.height >= session.deadline;
+            let last_arrival = session.dealings.values().map(|(h, _)| *h).max();
+            let complaints_over = last_arrival.is_none_or(|h| self.height >= h + window);
+            if !(dealing_over && complaints_over) {
+                continue;
+            }
+            let missing: Vec<ParticipantKey> = dealers.iter().filter(|d| !session.dealings.contains_key(*d) && !session.disqualified.contains(*d)).copied().collect();
+            for m in &missing {
+                self.blame(m, BlameReason::MissingDealing);
+            }
+            let Some(session) = self.state.sessions.get(&number) else { continue };
+            let mut valid = BTreeMap::new();
+            for (dealer, (_, bytes)) in &session.dealings {
+                if let (Some(id), Ok(d)) = (id_of(dealer), Dealing::from_bytes(bytes)) {
+                    valid.insert(id, d);
+                }
+            }
+            let valid_ids = valid.keys().copied().collect();
+            let disqualified = session.disqualified.iter().filter_map(id_of).collect();
+            let result = qualify(&ctx, &valid_ids, &disqualified).and_then(|q| finalize_public(&ctx, &valid, &q).map(|p| (q, p)));
+            match result {
+                Ok((qualified, public)) => self.complete_session(number, qualified.iter().map(key_of).collect(), public),
+                Err(e) => self.fail_session(number, &e.to_string()),
+            }
+        }
+    }
+
+    fn complete_session(&mut self, number: u64, qualified: Vec<ParticipantKey>, public: tss_crypto::PublicKeySet) {
+        let h = self.height;
+        let Some(session) = self.state.sessions.get(&number).cloned() else { return };
+        let Some(keyset) = self.state.keysets.get_mut(&session.keyset) else { return };
+        let active_from = h + 1;
+        let epoch_key = EpochKey { public: public.to_bytes(), active_from };
+        let epoch = match session.kind {
+            SessionKind::Dkg => {
+                let generation = Generation {
+                    group_key: public.group_key(),
+                    epochs: [(0, epoch_key)].into(),
+                    retire_at: None,
+                    dkg_threshold: public.threshold(),
+                    departed: BTreeSet::new(),
+                };
+                keyset.generations.insert(session.generation, generation);
+                let previous = keyset.current.replace(session.generation);
+                let delay = self.state.meta.params.retirement_delay;
+                if let Some(old) = previous.filter(|g| *g != session.generation).and_then(|g| keyset.generations.get_mut(&g)) {
+                    old.retire_at = Some(h + delay);
+                }
+                0
+            }
+            SessionKind::Refresh { from } | SessionKind::Reshare { from } => {
+                let Some(generation) = keyset.generations.get_mut(&session.generation) else { return };
+                let epoch = generation.latest_epoch().map_or(from, |(n, _)| n) + 1;
+                generation.epochs.insert(epoch, epoch_key);
+                epoch
+            }
+        };
+        let created_by = keyset.created_by.take().filter(|_| session.kind == SessionKind::Dkg);
+        let owner = keyset.owner.clone();
+        if let Some(s) = self.state.sessions.get_mut(&number) {
+            s.status = SessionStatus::Finalized { at: h, qualified, epoch };
+        }
+        tracing::info!(session = number, kind = session.kind.name(), keyset = session.keyset, epoch, "session completed");
+        self.out.events.push(Event::SessionCompleted {
+            session: number,
+            keyset: session.keyset,
+            generation: session.generation,
+            epoch,
+            group_key: public.group_key(),
+            active_from,
+            blocks: h.saturating_sub(session.started),
+        });
+        if let (Some(request), crate::state::Owner::Requester(requester)) = (created_by, owner) {
+            self.finish(request, requester, session.started, Outcome::KeysetReady { keyset: session.keyset, public_key: public.group_key() });
+        }
+    }
+
+    fn fail_session(&mut self, number: u64, reason: &str) {
+        let h = self.height;
+        let Some(session) = self.state.sessions.get_mut(&number) else { return };
+        session.status = SessionStatus::Failed { at: h };
+        let session = session.clone();
+        tracing::warn!(session = number, kind = session.kind.name(), reason, "session failed");
+        self.out.events.push(Event::SessionFailed { session: number, reason: reason.to_owned() });
+        if session.kind == SessionKind::Dkg {
+            if let Some(keyset) = self.state.keysets.get_mut(&session.keyset) {
+                if let (Some(request), crate::state::Owner::Requester(requester)) = (keyset.created_by.take(), keyset.owner.clone()) {
+                    self.finish(request, requester, session.started, Outcome::Failed { reason: format!("key generation failed: {reason}") });
+                }
+            }
+        }
+    }
+
+    /// Emits a request's single callback and its finishing event.
+    pub(crate) fn finish(&mut self, request: u64, requester: Vec<u8>, submitted: u64, outcome: Outcome) {
+        let ok = !matches!(outcome, Outcome::Failed { .. });
+        self.out.events.push(Event::RequestFinished { request, ok, blocks: self.height.saturating_sub(submitted) });
+        self.out.callbacks.push(Callback { requester, request, outcome });
+    }
+}

@@ -1,0 +1,19 @@
+#![doc = include_str!("../README.md")]
+
+pub mod apply;
+pub mod context;
+pub mod extension;
+pub mod local;
+pub mod params;
+pub mod proposal;
+mod serde64;
+pub mod state;
+pub mod store;
+pub mod types;
+
+pub use apply::{BlockInput, BlockOutput};
+pub use extension::{check_form, VoteExtension};
+pub use local::LocalSecrets;
+pub use params::Params;
+pub use state::EngineState;
+pub use store::{MemStore, Store};

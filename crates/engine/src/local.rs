@@ -1,0 +1,499 @@
+//! The validator's own side: its secrets (transport key, shares, unspent nonces) and the
+//! function that makes its next vote extension.
+//!
+//! # Security
+//! [`LocalSecrets`] holds key shares and nonces. The node MUST persist it (encrypted, fsync'd)
+//! after [`LocalSecrets::make_extension`] returns and *before* the extension leaves the node:
+//! that is what guarantees a nonce is never used twice and a dealt share is never lost, even
+//! across a crash. `Debug` prints no secret.
+
+use crate::apply::signing_key;
+use crate::context::{id_of, identifier, key_of};
+use crate::extension::{check_form, Item, VoteExtension, EMPTY_EXTENSION_LEN};
+use crate::state::{EngineState, Job, SessionKind, SessionStatus};
+use crate::types::{Delivery, KeysetId, ParticipantKey, RequestId, SessionNumber};
+use rand_core::{CryptoRng, RngCore};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use tss_crypto::complaint::complain;
+use tss_crypto::dealing::{deal, open_share, open_shares, Dealing};
+use tss_crypto::decrypt::{decryption_share, reencryption_share};
+use tss_crypto::encrypt::{Ciphertext, EncryptionKey};
+use tss_crypto::finalize::finalize_share;
+use tss_crypto::sign::{generate_nonces, sign, signing_package, NonceCommitment, SecretNonce};
+use tss_crypto::{Encode, Identifier, KeyShare, TransportPublic, TransportSecret};
+use zeroize::Zeroizing;
+
+/// (keyset, generation, epoch).
+pub type EpochRef = (KeysetId, u32, u64);
+
+/// One validator's secrets and its memory of what it already contributed.
+pub struct LocalSecrets {
+    address: Vec<u8>,
+    id: Identifier,
+    transport: TransportSecret,
+    shares: BTreeMap<EpochRef, KeyShare>,
+    /// Unspent nonces by their raw commitment, with the height they were made at.
+    nonces: BTreeMap<[u8; 64], (SecretNonce, u64)>,
+    dealt: BTreeMap<SessionNumber, Vec<u8>>,
+    checked: BTreeSet<(SessionNumber, ParticipantKey)>,
+    contributed: BTreeSet<(RequestId, u32)>,
+    missing: BTreeSet<EpochRef>,
+}
+
+impl std::fmt::Debug for LocalSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalSecrets")
+            .field("address", &self.address)
+            .field("shares", &self.shares.keys().collect::<Vec<_>>())
+            .field("unspent_nonces", &self.nonces.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why local secrets could not be restored.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LocalError {
+    /// The bytes are not a local store this build wrote.
+    #[error("local secret store does not decode: {0}")]
+    Corrupt(String),
+    /// The address hashes to no identifier.
+    #[error("validator address is not usable as an identifier")]
+    BadAddress,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Persisted {
+    address: Vec<u8>,
+    transport: Vec<u8>,
+    shares: Vec<(EpochRef, Vec<u8>)>,
+    nonces: Vec<(Vec<u8>, Vec<u8>, u64)>,
+    dealt: Vec<(SessionNumber, Vec<u8>)>,
+    checked: Vec<(SessionNumber, ParticipantKey)>,
+    contributed: Vec<(RequestId, u32)>,
+    missing: Vec<EpochRef>,
+}
+
+impl Drop for Persisted {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.transport.zeroize();
+        for (_, s) in &mut self.shares {
+            s.zeroize();
+        }
+        for (_, n, _) in &mut self.nonces {
+            n.zeroize();
+        }
+    }
+}
+
+impl LocalSecrets {
+    /// Fresh secrets for a validator: a new transport (communication) key.
+    pub fn generate<R: RngCore + CryptoRng>(address: &[u8], rng: &mut R) -> Result<Self, LocalError> {
+        Self::from_transport(address, TransportSecret::generate(rng))
+    }
+
+    /// Secrets around an existing transport key (a key file the operator already has).
+    pub fn from_transport(address: &[u8], transport: TransportSecret) -> Result<Self, LocalError> {
+        let id = identifier(address).ok_or(LocalError::BadAddress)?;
+        Ok(Self {
+            address: address.to_vec(),
+            id,
+            transport,
+            shares: BTreeMap::new(),
+            nonces: BTreeMap::new(),
+            dealt: BTreeMap::new(),
+            checked: BTreeSet::new(),
+            contributed: BTreeSet::new(),
+            missing: BTreeSet::new(),
+        })
+    }
+
+    /// The X25519 communication key to register on chain.
+    pub fn transport_public(&self) -> [u8; 32] {
+        self.transport.public().to_bytes()
+    }
+
+    /// This validator's address.
+    pub fn address(&self) -> &[u8] {
+        &self.address
+    }
+
+    /// The epochs this validator holds a share of.
+    pub fn held_epochs(&self) -> Vec<EpochRef> {
+        self.shares.keys().copied().collect()
+    }
+
+    /// A held share (for tests and tools that must prove possession).
+    pub fn share(&self, epoch: &EpochRef) -> Option<&KeyShare> {
+        self.shares.get(epoch)
+    }
+
+    /// Number of unspent nonces.
+    pub fn unspent_nonces(&self) -> usize {
+        self.nonces.len()
+    }
+
+    /// Whether a nonce with this raw commitment is still unspent here.
+    pub fn has_nonce(&self, commitment: &[u8; 64]) -> bool {
+        self.nonces.contains_key(commitment)
+    }
+
+    /// Serializes everything for the encrypted local store.
+    pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
+        let p = Persisted {
+            address: self.address.clone(),
+            transport: self.transport.to_bytes().to_vec(),
+            shares: self.shares.iter().map(|(k, s)| (*k, s.to_secret_bytes().to_vec())).collect(),
+            nonces: self
+                .nonces
+                .iter()
+                .filter_map(|(c, (n, h))| n.to_secret_bytes().ok().map(|b| (c.to_vec(), b.to_vec(), *h)))
+                .collect(),
+            dealt: self.dealt.iter().map(|(k, v)| (*k, v.clone())).collect(),
+            checked: self.checked.iter().copied().collect(),
+            contributed: self.contributed.iter().copied().collect(),
+            missing: self.missing.iter().copied().collect(),
+        };
+        Zeroizing::new(postcard::to_allocvec(&p).unwrap_or_default())
+    }
+
+    /// Restores from [`to_bytes`](Self::to_bytes). Shares are checked against `state`'s public
+    /// key sets where those still exist.
+    pub fn from_bytes(bytes: &[u8], state: Option<&EngineState>) -> Result<Self, LocalError> {
+        let p: Persisted = postcard::from_bytes(bytes).map_err(|e| LocalError::Corrupt(e.to_string()))?;
+        let id = identifier(&p.address).ok_or(LocalError::BadAddress)?;
+        let transport: [u8; 32] = p.transport.as_slice().try_into().map_err(|_| LocalError::Corrupt("transport key length".into()))?;
+        let mut shares = BTreeMap::new();
+        for ((k, g, e), bytes) in &p.shares {
+            let secret: [u8; 32] = bytes.as_slice().try_into().map_err(|_| LocalError::Corrupt("share length".into()))?;
+            let public = state.and_then(|s| s.public_key_set(*k, *g, *e).ok());
+            let share = match public {
+                Some(public) => KeyShare::from_secret_bytes(id, &secret, &public).map_err(|e| LocalError::Corrupt(format!("share for keyset {k}: {e}")))?,
+                // The epoch is gone from state: the share is useless and will be erased.
+                None => continue,
+            };
+            shares.insert((*k, *g, *e), share);
+        }
+        let mut nonces = BTreeMap::new();
+        for (c, n, h) in &p.nonces {
+            let c = crate::serde64::array64(c).ok_or_else(|| LocalError::Corrupt("nonce commitment length".into()))?;
+            nonces.insert(c, (SecretNonce::from_secret_bytes(n).map_err(|e| LocalError::Corrupt(e.to_string()))?, *h));
+        }
+        Ok(Self {
+            address: p.address.clone(),
+            id,
+            transport: TransportSecret::from_bytes(transport),
+            shares,
+            nonces,
+            dealt: p.dealt.iter().cloned().collect(),
+            checked: p.checked.iter().copied().collect(),
+            contributed: p.contributed.iter().copied().collect(),
+            missing: p.missing.iter().copied().collect(),
+        })
+    }
+}
+
+/// Builds an extension within the byte budget.
+struct Builder {
+    items: Vec<Item>,
+    size: usize,
+    budget: usize,
+}
+
+impl Builder {
+    fn fits(&self, len: usize) -> bool {
+        self.size + len <= self.budget
+    }
+
+    fn push(&mut self, item: Item) -> bool {
+        let len = item.encoded_len();
+        if !self.fits(len) {
+            return false;
+        }
+        self.size += len;
+        self.items.push(item);
+        true
+    }
+}
+
+impl LocalSecrets {
+    fn me(&self) -> ParticipantKey {
+        key_of(&self.id)
+    }
+
+    /// Catches up with committed state: computes this validator's share of every finalized
+    /// session it received shares in, erases shares of epochs and generations the chain no
+    /// longer holds, and forgets bookkeeping of finished sessions and requests.
+    pub fn sync<R: RngCore + CryptoRng>(&mut self, state: &EngineState, rng: &mut R) {
+        let me = self.me();
+        for (number, s) in &state.sessions {
+            let SessionStatus::Finalized { qualified, epoch, .. } = &s.status else { continue };
+            let slot = (s.keyset, s.generation, *epoch);
+            if self.shares.contains_key(&slot) || self.missing.contains(&slot) || !s.recipients.iter().any(|v| v.address == self.address) {
+                continue;
+            }
+            match self.compute_share(state, *number, s, qualified, *epoch, rng) {
+                Ok(share) => {
+                    tracing::info!(keyset = s.keyset, generation = s.generation, epoch, "new key share stored");
+                    self.shares.insert(slot, share);
+                }
+                Err(e) => {
+                    tracing::warn!(keyset = s.keyset, epoch, error = %e, "could not compute this validator's share; it needs a repair");
+                    self.missing.insert(slot);
+                }
+            }
+        }
+        let exists = |(k, g, e): &EpochRef| state.keysets.get(k).and_then(|ks| ks.generations.get(g)).is_some_and(|gen| gen.epochs.contains_key(e));
+        let before = self.shares.len();
+        self.shares.retain(|slot, _| exists(slot));
+        if self.shares.len() < before {
+            tracing::info!(erased = before - self.shares.len(), "old key shares erased");
+        }
+        self.missing.retain(|slot| exists(slot));
+        self.dealt.retain(|n, _| state.sessions.get(n).is_some_and(|s| s.status == SessionStatus::Collecting));
+        self.checked.retain(|(n, _)| state.sessions.contains_key(n));
+        self.contributed.retain(|(r, _)| state.requests.contains_key(r));
+        // Nonces neither in the chain's pool nor assigned to an attempt, a few blocks old, were
+        // never published (the extension was dropped) or their attempt ended: drop them.
+        let pool: BTreeSet<[u8; 64]> = state.nonces.get(&me).map(|p| p.iter().copied().collect()).unwrap_or_default();
+        let assigned: BTreeSet<[u8; 64]> = state.requests.values().filter_map(|r| r.attempt.as_ref()).filter_map(|a| a.signers.get(&me).copied()).collect();
+        let h = state.meta.height;
+        self.nonces.retain(|c, (_, made)| pool.contains(c) || assigned.contains(c) || *made + 3 > h);
+    }
+
+    fn compute_share<R: RngCore + CryptoRng>(
+        &self,
+        state: &EngineState,
+        number: u64,
+        s: &crate::state::Session,
+        qualified: &[ParticipantKey],
+        epoch: u64,
+        rng: &mut R,
+    ) -> Result<KeyShare, String> {
+        let ctx = state.session_context(number, s)?;
+        let public = state.public_key_set(s.keyset, s.generation, epoch)?;
+        let dealings: Vec<Dealing> = qualified.iter().filter_map(|q| s.dealings.get(q)).filter_map(|(_, b)| Dealing::from_bytes(b).ok()).collect();
+        let refs: Vec<&Dealing> = dealings.iter().collect();
+        let (subs, _bad) = open_shares(&ctx, &refs, &self.id, &self.transport, rng).map_err(|e| e.to_string())?;
+        let previous = match s.kind {
+            SessionKind::Refresh { from } => self.shares.get(&(s.keyset, s.generation, from)),
+            _ => None,
+        };
+        let q: Vec<Identifier> = qualified.iter().filter_map(id_of).collect();
+        finalize_share(&ctx, &public, self.id, &subs, &q, previous).map_err(|e| e.to_string())
+    }
+
+    /// Makes this validator's vote extension for `height`.
+    ///
+    /// `pending` is the vote extensions injected in the block being voted on (CometBFT passes
+    /// that block's transactions to `ExtendVote`): dealings in it are checked at once so a
+    /// complaint lands in the very next block. Signature and decryption shares are only made for
+    /// attempts in committed state (never for requests of the pending block).
+    ///
+    /// Mutates `self` (spent nonces, dealings made, new nonces): persist `self` before the bytes
+    /// leave the node.
+    pub fn make_extension<R: RngCore + CryptoRng>(&mut self, state: &EngineState, pending: &[(Vec<u8>, Vec<u8>)], height: u64, rng: &mut R) -> Vec<u8> {
+        let span = tracing::debug_span!("extend_vote", height);
+        let _guard = span.enter();
+        if !state.meta.validators.iter().any(|v| v.address == self.address) {
+            return Vec::new();
+        }
+        self.sync(state, rng);
+        let params = &state.meta.params;
+        let mut b = Builder { items: Vec::new(), size: EMPTY_EXTENSION_LEN, budget: params.extension_budget };
+        self.add_signature_shares(state, height, &mut b);
+        self.add_decryption_shares(state, &mut b, rng);
+        let pending_dealings = pending_dealings(state, pending, height);
+        self.add_complaints(state, &pending_dealings, height, &mut b, rng);
+        self.add_dealings(state, &pending_dealings, height, &mut b, rng);
+        self.add_nonces(state, height, &mut b, rng);
+        VoteExtension { height, items: b.items }.to_bytes()
+    }
+
+    fn add_signature_shares(&mut self, state: &EngineState, height: u64, b: &mut Builder) {
+        let me = self.me();
+        for (id, r) in &state.requests {
+            let (Some(a), Job::Sign { message, context }) = (&r.attempt, &r.job) else { continue };
+            let Some(my_commitment) = a.signers.get(&me) else { continue };
+            if a.shares.contains_key(&me) || self.contributed.contains(&(*id, a.number)) || height + 1 > a.deadline {
+                continue;
+            }
+            if !b.fits(Item::SignatureShare { request: 0, attempt: 0, share: [0; 32] }.encoded_len()) {
+                break;
+            }
+            let Some(share) = self.shares.get(&(r.keyset, a.generation, a.epoch)) else { continue };
+            let Ok(public) = state.public_key_set(r.keyset, a.generation, a.epoch) else { continue };
+            let commitments: Vec<NonceCommitment> = a.signers.iter().filter_map(|(k, raw)| id_of(k).and_then(|i| NonceCommitment::from_raw(i, raw).ok())).collect();
+            if commitments.len() != a.signers.len() {
+                continue;
+            }
+            let Ok(package) = signing_package(message, &commitments) else { continue };
+            // The nonce leaves the store now; the caller persists that before sending.
+            let Some((nonce, _)) = self.nonces.remove(my_commitment) else { continue };
+            self.contributed.insert((*id, a.number));
+            let (key, share) = match context {
+                Some(c) => {
+                    let tweak = tss_crypto::KeyTweak::derive(&public.group_key(), c);
+                    (signing_key(&public, context), share.tweaked(&tweak))
+                }
+                None => (public, share.clone()),
+            };
+            match sign(&package, nonce, &share, &key) {
+                Ok(s) => {
+                    let z: [u8; 32] = s.share.serialize().try_into().unwrap_or([0; 32]);
+                    b.push(Item::SignatureShare { request: *id, attempt: a.number, share: z });
+                }
+                Err(e) => tracing::warn!(request = id, error = %e, "could not sign"),
+            }
+        }
+    }
+
+    fn add_decryption_shares<R: RngCore + CryptoRng>(&mut self, state: &EngineState, b: &mut Builder, rng: &mut R) {
+        let me = self.me();
+        for (id, r) in &state.requests {
+            let (Some(a), Job::Decrypt { ciphertext, delivery }) = (&r.attempt, &r.job) else { continue };
+            if a.shares.contains_key(&me) || r.excluded.contains(&me) || self.contributed.contains(&(*id, a.number)) {
+                continue;
+            }
+            let Some(share) = self.shares.get(&(r.keyset, a.generation, a.epoch)) else { continue };
+            let (Ok(public), Ok(ct)) = (state.public_key_set(r.keyset, a.generation, a.epoch), Ciphertext::from_bytes(ciphertext)) else { continue };
+            let key = EncryptionKey::new(&public, a.generation);
+            let bytes = match delivery {
+                Delivery::Public => decryption_share(&ct, &key, share, &public, rng).map(|s| s.to_bytes()),
+                Delivery::Reencrypt { transport } => match TransportPublic::from_bytes(*transport) {
+                    Some(t) => reencryption_share(&ct, &key, share, &public, &t, rng).map(|s| s.to_bytes()),
+                    None => continue,
+                },
+            };
+            match bytes {
+                Ok(share) => {
+                    if b.push(Item::DecryptionShare { request: *id, attempt: a.number, share }) {
+                        self.contributed.insert((*id, a.number));
+                    }
+                }
+                Err(e) => tracing::warn!(request = id, error = %e, "refused to make a decryption share"),
+            }
+        }
+    }
+
+    fn add_complaints<R: RngCore + CryptoRng>(&mut self, state: &EngineState, pending: &[(SessionNumber, Dealing)], height: u64, b: &mut Builder, rng: &mut R) {
+        let me = self.me();
+        let window = state.meta.params.complaint_window;
+        let mut candidates: Vec<(SessionNumber, Dealing)> = Vec::new();
+        for (number, s) in &state.sessions {
+            if s.status != SessionStatus::Collecting {
+                continue;
+            }
+            for (dealer, (arrived, bytes)) in &s.dealings {
+                if height < arrived + window && !self.checked.contains(&(*number, *dealer)) {
+                    if let Ok(d) = Dealing::from_bytes(bytes) {
+                        candidates.push((*number, d));
+                    }
+                }
+            }
+        }
+        candidates.extend(pending.iter().cloned());
+        for (number, d) in candidates {
+            let dealer = key_of(&d.dealer);
+            if !self.checked.insert((number, dealer)) || dealer == me {
+                continue;
+            }
+            let Some(s) = state.sessions.get(&number) else { continue };
+            let Ok(ctx) = state.session_context(number, s) else { continue };
+            if ctx.recipients().get(&self.id).is_none() {
+                continue;
+            }
+            if open_share(&ctx, &d, &self.id, &self.transport).is_ok() {
+                continue;
+            }
+            tracing::warn!(session = number, "share from a dealer is bad: complaining");
+            if let Ok(c) = complain(&ctx, &d, &self.id, &self.transport, rng) {
+                b.push(Item::Complaint { session: number, complaint: c.to_bytes() });
+            }
+        }
+    }
+
+    fn add_dealings<R: RngCore + CryptoRng>(&mut self, state: &EngineState, pending: &[(SessionNumber, Dealing)], height: u64, b: &mut Builder, rng: &mut R) {
+        let me = self.me();
+        for (number, s) in &state.sessions {
+            if s.status != SessionStatus::Collecting || height + 1 > s.deadline || s.dealings.contains_key(&me) || s.disqualified.contains(&me) {
+                continue;
+            }
+            if pending.iter().any(|(n, d)| n == number && key_of(&d.dealer) == me) {
+                continue;
+            }
+            let current = match s.kind {
+                SessionKind::Dkg => None,
+                SessionKind::Refresh { from } | SessionKind::Reshare { from } => match self.shares.get(&(s.keyset, s.generation, from)) {
+                    Some(share) => Some(share.clone()),
+                    None => continue,
+                },
+            };
+            let bytes = match self.dealt.get(number) {
+                Some(bytes) => bytes.clone(),
+                None => {
+                    let Ok(ctx) = state.session_context(*number, s) else { continue };
+                    if !ctx.is_dealer(&self.id) {
+                        continue;
+                    }
+                    match deal(&ctx, self.id, current.as_ref(), rng) {
+                        Ok(d) => {
+                            let bytes = d.to_bytes();
+                            self.dealt.insert(*number, bytes.clone());
+                            bytes
+                        }
+                        Err(e) => {
+                            tracing::warn!(session = number, error = %e, "could not deal");
+                            continue;
+                        }
+                    }
+                }
+            };
+            b.push(Item::Dealing { session: *number, dealing: bytes });
+        }
+    }
+
+    fn add_nonces<R: RngCore + CryptoRng>(&mut self, state: &EngineState, height: u64, b: &mut Builder, rng: &mut R) {
+        let me = self.me();
+        let params = &state.meta.params;
+        let on_chain = state.nonces.get(&me).map_or(0, Vec::len);
+        let pool: BTreeSet<&[u8; 64]> = state.nonces.get(&me).map(|p| p.iter().collect()).unwrap_or_default();
+        let in_flight = self.nonces.iter().filter(|(c, (_, made))| !pool.contains(c) && *made + 3 > height).count();
+        let need = params.nonce_pool_target.saturating_sub(on_chain + in_flight).min(params.nonce_batch);
+        let room = b.budget.saturating_sub(b.size + 3) / crate::extension::NONCE_COMMITMENT_LEN;
+        let count = need.min(room);
+        if count == 0 {
+            return;
+        }
+        let mut commitments = Vec::with_capacity(count);
+        for (nonce, commitment) in generate_nonces(self.id, count, rng) {
+            let raw = commitment.to_raw();
+            self.nonces.insert(raw, (nonce, height));
+            commitments.push(raw);
+        }
+        b.push(Item::Nonces { commitments });
+    }
+}
+
+/// Dealings in the block being voted on, for sessions collecting in committed state.
+fn pending_dealings(state: &EngineState, pending: &[(Vec<u8>, Vec<u8>)], height: u64) -> Vec<(SessionNumber, Dealing)> {
+    let mut out = Vec::new();
+    for (address, bytes) in pending {
+        let Some(sender) = identifier(address) else { continue };
+        let Ok(ext) = check_form(bytes, height.saturating_sub(1), state.meta.params.extension_budget) else { continue };
+        for item in ext.items {
+            if let Item::Dealing { session, dealing } = item {
+                if state.sessions.get(&session).is_some_and(|s| s.status == SessionStatus::Collecting) {
+                    if let Ok(d) = Dealing::from_bytes(&dealing) {
+                        if d.dealer == sender {
+                            out.push((session, d));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,55 @@
+//! What the proposer adds to a block besides the injected extensions: signatures it aggregated
+//! from the shares in them. Every node checks each with one signature verification instead of
+//! aggregating itself; a missing or wrong one only costs the fallback (nodes aggregate).
+
+use crate::apply::signing_key;
+use crate::context::{id_of, identifier, key_of};
+use crate::extension::{check_form, Item};
+use crate::state::{EngineState, Job};
+use crate::types::{ParticipantKey, RequestId};
+use std::collections::BTreeMap;
+use tss_crypto::sign::{aggregate, signing_package, NonceCommitment, SignatureShare};
+use tss_crypto::wire::{tag, Writer};
+use tss_crypto::Encode;
+
+/// Aggregates every signing attempt whose shares are all in `extensions` (those of the previous
+/// height). Returns (request, attempt, signature) for the block.
+pub fn aggregate_signatures(state: &EngineState, extensions: &[(Vec<u8>, Vec<u8>)]) -> Vec<(RequestId, u32, [u8; 64])> {
+    let budget = state.meta.params.extension_budget;
+    let mut shares: BTreeMap<(RequestId, u32), BTreeMap<ParticipantKey, [u8; 32]>> = BTreeMap::new();
+    for (address, bytes) in extensions {
+        let Some(sender) = identifier(address).map(|i| key_of(&i)) else { continue };
+        let Ok(ext) = check_form(bytes, state.meta.height, budget) else { continue };
+        for item in ext.items {
+            if let Item::SignatureShare { request, attempt, share } = item {
+                shares.entry((request, attempt)).or_default().entry(sender).or_insert(share);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for ((request, attempt), got) in shares {
+        let Some(r) = state.requests.get(&request) else { continue };
+        let (Some(a), Job::Sign { message, context }) = (&r.attempt, &r.job) else { continue };
+        if a.number != attempt || a.signers.keys().any(|k| !got.contains_key(k)) {
+            continue;
+        }
+        let Ok(public) = state.public_key_set(r.keyset, a.generation, a.epoch) else { continue };
+        let key = signing_key(&public, context);
+        let commitments: Vec<NonceCommitment> = a.signers.iter().filter_map(|(k, raw)| id_of(k).and_then(|i| NonceCommitment::from_raw(i, raw).ok())).collect();
+        let Ok(package) = signing_package(message, &commitments) else { continue };
+        let parsed: Vec<SignatureShare> = a
+            .signers
+            .keys()
+            .filter_map(|k| {
+                let i = id_of(k)?;
+                let mut w = Writer::message(tag::SIGNATURE_SHARE);
+                w.identifier(&i).raw(got.get(k)?);
+                SignatureShare::from_bytes(&w.finish()).ok()
+            })
+            .collect();
+        if let Ok(signature) = aggregate(&package, &parsed, &key) {
+            out.push((request, attempt, signature));
+        }
+    }
+    out
+}

@@ -1,0 +1,381 @@
+//! The engine's consensus state: what every honest node holds identically.
+//!
+//! Held in memory as [`EngineState`] during a block and stored as one entry per record under
+//! `engine/` (see [`EngineState::save`]), so the node's store and its app hash see every change.
+
+use crate::params::Params;
+use crate::store::Store;
+use crate::types::{Delivery, KeysetId, ParticipantKey, RequestId, SessionNumber, Validator};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Storage prefix of everything the engine owns.
+pub const PREFIX: &[u8] = b"engine/";
+
+/// Who owns a keyset.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Owner {
+    /// The chain itself (the network key).
+    Network,
+    /// An account or contract.
+    Requester(Vec<u8>),
+}
+
+/// One epoch of a key generation: a public key set and when it is in force.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EpochKey {
+    /// `PublicKeySet` wire bytes.
+    pub public: Vec<u8>,
+    /// First height whose requests use this epoch.
+    pub active_from: u64,
+}
+
+/// One generation of a keyset: a DKG's group key and its refreshed/reshared epochs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Generation {
+    /// The group key.
+    pub group_key: [u8; 32],
+    /// Epochs by number; the newest active one is current.
+    pub epochs: BTreeMap<u64, EpochKey>,
+    /// Height at which this generation is retired (after a rotation).
+    pub retire_at: Option<u64>,
+    /// Threshold at this generation's DKG.
+    pub dkg_threshold: u16,
+    /// Members who held shares and left since this generation's DKG.
+    pub departed: BTreeSet<ParticipantKey>,
+}
+
+impl Generation {
+    /// The epoch in force at `height`.
+    pub fn epoch_at(&self, height: u64) -> Option<(u64, &EpochKey)> {
+        self.epochs.iter().rev().find(|(_, e)| e.active_from <= height).map(|(n, e)| (*n, e))
+    }
+
+    /// The newest epoch, active or staged.
+    pub fn latest_epoch(&self) -> Option<(u64, &EpochKey)> {
+        self.epochs.iter().next_back().map(|(n, e)| (*n, e))
+    }
+}
+
+/// A keyset and its generations.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Keyset {
+    /// Who owns it (only the owner may use it).
+    pub owner: Owner,
+    /// Generations by number.
+    pub generations: BTreeMap<u32, Generation>,
+    /// The generation used for new signatures and encryption.
+    pub current: Option<u32>,
+    /// The creation request, called back when the first DKG completes.
+    pub created_by: Option<RequestId>,
+    /// Threshold requested at creation.
+    pub threshold: Option<u16>,
+}
+
+/// What a session does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SessionKind {
+    /// A fresh key generation.
+    Dkg,
+    /// Refresh of the epoch `from`.
+    Refresh {
+        /// The epoch refreshed.
+        from: u64,
+    },
+    /// Reshare of the epoch `from` to a new committee.
+    Reshare {
+        /// The epoch reshared.
+        from: u64,
+    },
+}
+
+impl SessionKind {
+    /// A short name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            SessionKind::Dkg => "dkg",
+            SessionKind::Refresh { .. } => "refresh",
+            SessionKind::Reshare { .. } => "reshare",
+        }
+    }
+}
+
+/// Where a session stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SessionStatus {
+    /// Collecting dealings and complaints.
+    Collecting,
+    /// Done: the new epoch exists.
+    Finalized {
+        /// Height finalized.
+        at: u64,
+        /// Qualified dealers, in order.
+        qualified: Vec<ParticipantKey>,
+        /// The epoch it produced.
+        epoch: u64,
+    },
+    /// Failed.
+    Failed {
+        /// Height failed.
+        at: u64,
+    },
+}
+
+/// A DKG, refresh or reshare session.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// The keyset.
+    pub keyset: KeysetId,
+    /// The generation.
+    pub generation: u32,
+    /// What it does.
+    pub kind: SessionKind,
+    /// The new committee.
+    pub recipients: Vec<Validator>,
+    /// The new threshold.
+    pub threshold: u16,
+    /// Height it started at.
+    pub started: u64,
+    /// Last height at which dealings are accepted.
+    pub deadline: u64,
+    /// Publicly valid dealings by dealer, with the height they arrived at.
+    pub dealings: BTreeMap<ParticipantKey, (u64, Vec<u8>)>,
+    /// Dealers disqualified (invalid dealing or upheld complaint).
+    pub disqualified: BTreeSet<ParticipantKey>,
+    /// Complaints already judged, as (complainer, dealer).
+    pub judged: BTreeSet<(ParticipantKey, ParticipantKey)>,
+    /// Where it stands.
+    pub status: SessionStatus,
+    /// Whether it is part of a validator-set handover.
+    pub handover: bool,
+}
+
+/// One attempt at serving a request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempt {
+    /// Attempt number (from 1).
+    pub number: u32,
+    /// The key generation.
+    pub generation: u32,
+    /// The epoch whose shares are used.
+    pub epoch: u64,
+    /// Signers and their nonce commitments (signing); empty for decryption (any holder).
+    #[serde(with = "crate::serde64::map")]
+    pub signers: BTreeMap<ParticipantKey, [u8; 64]>,
+    /// Last height whose extensions count for this attempt.
+    pub deadline: u64,
+    /// Shares received, by holder.
+    pub shares: BTreeMap<ParticipantKey, Vec<u8>>,
+}
+
+/// What a pending request needs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Job {
+    /// A signature.
+    Sign {
+        /// The message.
+        message: Vec<u8>,
+        /// The derivation context.
+        context: Option<Vec<u8>>,
+    },
+    /// A decryption.
+    Decrypt {
+        /// Ciphertext wire bytes (already verified at submission).
+        ciphertext: Vec<u8>,
+        /// Delivery mode.
+        delivery: Delivery,
+    },
+}
+
+/// A signing or decryption request in flight.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingRequest {
+    /// Who asked.
+    pub requester: Vec<u8>,
+    /// The keyset.
+    pub keyset: KeysetId,
+    /// The generation (for decryption: the ciphertext's).
+    pub generation: u32,
+    /// What to do.
+    pub job: Job,
+    /// Height it was submitted in.
+    pub submitted: u64,
+    /// The current attempt.
+    pub attempt: Option<Attempt>,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Holders excluded after failing an attempt.
+    pub excluded: BTreeSet<ParticipantKey>,
+}
+
+/// Chain-wide bookkeeping.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Meta {
+    /// The chain id every session is bound to.
+    pub chain_id: String,
+    /// Parameters.
+    pub params: Params,
+    /// Last applied height.
+    pub height: u64,
+    /// The consensus validator set.
+    pub validators: Vec<Validator>,
+    /// Membership changes waiting for a handover.
+    pub pending_membership: Vec<crate::types::Membership>,
+    /// The validator set a running handover moves to.
+    pub handover_to: Option<Vec<Validator>>,
+    /// Counters for new ids.
+    pub next_session: u64,
+    /// Next request id.
+    pub next_request: u64,
+    /// Next keyset id.
+    pub next_keyset: u64,
+    /// Last height each validator's extension was included.
+    pub last_seen: BTreeMap<ParticipantKey, u64>,
+    /// A rotation of the network key was ordered and not started yet.
+    pub rotation_pending: bool,
+}
+
+/// The whole engine state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EngineState {
+    /// Bookkeeping.
+    pub meta: Meta,
+    /// Keysets by id.
+    pub keysets: BTreeMap<KeysetId, Keyset>,
+    /// Sessions by number (running, and finished ones kept for `session_retention`).
+    pub sessions: BTreeMap<SessionNumber, Session>,
+    /// Requests in flight.
+    pub requests: BTreeMap<RequestId, PendingRequest>,
+    /// Published nonce commitments per signer, oldest first.
+    pub nonces: BTreeMap<ParticipantKey, Vec<[u8; 64]>>,
+    /// Blame counts per validator address and reason.
+    pub blame: BTreeMap<Vec<u8>, BTreeMap<crate::types::BlameReason, u64>>,
+}
+
+/// Why state could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[error("engine state entry {key} is corrupt: {reason}; the store does not hold a state this build can read")]
+pub struct CorruptState {
+    key: String,
+    reason: String,
+}
+
+fn encode<T: Serialize>(v: &T) -> Vec<u8> {
+    postcard::to_allocvec(v).unwrap_or_default()
+}
+
+fn decode<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T, CorruptState> {
+    postcard::from_bytes(bytes).map_err(|e| CorruptState { key: String::from_utf8_lossy(key).into_owned(), reason: e.to_string() })
+}
+
+fn key(section: &str, id: &[u8]) -> Vec<u8> {
+    let mut k = PREFIX.to_vec();
+    k.extend_from_slice(section.as_bytes());
+    k.push(b'/');
+    k.extend_from_slice(id);
+    k
+}
+
+fn load_section<T: DeserializeOwned, S: Store + ?Sized>(store: &S, section: &str, parse: impl Fn(&[u8]) -> Option<Vec<u8>>) -> Result<Vec<(Vec<u8>, T)>, CorruptState> {
+    let prefix = key(section, b"");
+    store
+        .scan_prefix(&prefix)
+        .into_iter()
+        .map(|(k, v)| {
+            let id = k.get(prefix.len()..).and_then(&parse).ok_or_else(|| CorruptState { key: String::from_utf8_lossy(&k).into_owned(), reason: "bad key".into() })?;
+            Ok((id, decode(&k, &v)?))
+        })
+        .collect()
+}
+
+fn u64_id(b: &[u8]) -> Option<Vec<u8>> {
+    (b.len() == 8).then(|| b.to_vec())
+}
+
+fn be_u64(b: &[u8]) -> u64 {
+    b.try_into().map(u64::from_be_bytes).unwrap_or(0)
+}
+
+impl EngineState {
+    /// A fresh state for a chain's genesis.
+    pub fn genesis(chain_id: &str, params: Params, validators: Vec<Validator>) -> Self {
+        Self {
+            meta: Meta {
+                chain_id: chain_id.to_owned(),
+                params,
+                height: 0,
+                validators,
+                pending_membership: Vec::new(),
+                handover_to: None,
+                next_session: 1,
+                next_request: 1,
+                next_keyset: 1,
+                last_seen: BTreeMap::new(),
+                rotation_pending: false,
+            },
+            keysets: BTreeMap::new(),
+            sessions: BTreeMap::new(),
+            requests: BTreeMap::new(),
+            nonces: BTreeMap::new(),
+            blame: BTreeMap::new(),
+        }
+    }
+
+    /// Loads the state; `None` if the store holds none.
+    pub fn load<S: Store + ?Sized>(store: &S) -> Result<Option<Self>, CorruptState> {
+        let meta_key = key("meta", b"");
+        let Some(meta_bytes) = store.get(&meta_key) else { return Ok(None) };
+        let meta: Meta = decode(&meta_key, &meta_bytes)?;
+        let keysets = load_section(store, "keyset", u64_id)?.into_iter().map(|(id, v)| (be_u64(&id), v)).collect();
+        let sessions = load_section(store, "session", u64_id)?.into_iter().map(|(id, v)| (be_u64(&id), v)).collect();
+        let requests = load_section(store, "request", u64_id)?.into_iter().map(|(id, v)| (be_u64(&id), v)).collect();
+        let nonces = load_section::<Vec<Vec<u8>>, _>(store, "nonces", |b| (b.len() == 32).then(|| b.to_vec()))?
+            .into_iter()
+            .map(|(id, v)| {
+                let pool = v.iter().map(|c| crate::serde64::array64(c)).collect::<Option<Vec<_>>>();
+                pool.map(|p| (id.as_slice().try_into().unwrap_or([0u8; 32]), p)).ok_or_else(|| CorruptState { key: "engine/nonces".into(), reason: "commitment length".into() })
+            })
+            .collect::<Result<_, _>>()?;
+        let blame = load_section(store, "blame", |b| Some(b.to_vec()))?.into_iter().collect();
+        Ok(Some(Self { meta, keysets, sessions, requests, nonces, blame }))
+    }
+
+    /// Writes every record, and deletes records that no longer exist. Writes are idempotent:
+    /// an unchanged record is rewritten with the same bytes.
+    pub fn save<S: Store + ?Sized>(&self, store: &mut S) {
+        let mut live: BTreeSet<Vec<u8>> = BTreeSet::new();
+        let mut put = |store: &mut S, k: Vec<u8>, v: Vec<u8>| {
+            if store.get(&k).as_deref() != Some(v.as_slice()) {
+                store.put(&k, v);
+            }
+            live.insert(k);
+        };
+        put(store, key("meta", b""), encode(&self.meta));
+        for (id, v) in &self.keysets {
+            put(store, key("keyset", &id.to_be_bytes()), encode(v));
+        }
+        for (id, v) in &self.sessions {
+            put(store, key("session", &id.to_be_bytes()), encode(v));
+        }
+        for (id, v) in &self.requests {
+            put(store, key("request", &id.to_be_bytes()), encode(v));
+        }
+        for (id, v) in &self.nonces {
+            put(store, key("nonces", id), encode(&v.iter().map(|c| c.to_vec()).collect::<Vec<_>>()));
+        }
+        for (id, v) in &self.blame {
+            put(store, key("blame", id), encode(v));
+        }
+        for (k, _) in store.scan_prefix(PREFIX) {
+            if !live.contains(&k) {
+                store.delete(&k);
+            }
+        }
+    }
+
+    /// The participant key of a validator address.
+    pub fn participant(address: &[u8]) -> Option<ParticipantKey> {
+        tss_crypto::participant_id(address).ok().and_then(|id| id.serialize().try_into().ok())
+    }
+}

@@ -1,0 +1,38 @@
+//! Faults a scenario can inject.
+
+/// How a validator behaves when it makes its vote extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Behavior {
+    /// Follows the protocol.
+    Honest,
+    /// Corrupts the share its dealings carry for one recipient.
+    BadDealing,
+    /// Complains about every honest dealing it receives, with a valid-looking proof.
+    FalseComplaint,
+    /// Sends a wrong signature share.
+    WrongSignatureShare,
+    /// Sends a wrong decryption share.
+    WrongDecryptionShare,
+    /// Sends protocol items whose payload is random bytes.
+    GarbageItems,
+    /// Sends an extension over the byte budget (honest nodes refuse it in VerifyVoteExtension).
+    OversizedExtension,
+}
+
+/// When a crash happens around `ExtendVote`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrashPhase {
+    /// Local secrets were persisted, the extension never left the node.
+    AfterPersistBeforeBroadcast,
+    /// The extension was broadcast, the node died before the block committed.
+    AfterBroadcastBeforeCommit,
+}
+
+/// How a proposer misbehaves in round 0 of a height.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProposerFault {
+    /// Leaves out up to this many extensions (never so many that 2/3 of power is lost).
+    Drop(usize),
+    /// Changes a byte of one extension (its signature no longer verifies).
+    Tamper,
+}

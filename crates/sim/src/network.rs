@@ -1,0 +1,503 @@
+//! The simulated network and its height-by-height driver.
+
+use crate::faults::{Behavior, CrashPhase, ProposerFault};
+use crate::node::{sign_bytes, Node};
+use ed25519_dalek::{Signature, SigningKey, Verifier};
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use std::collections::BTreeMap;
+use tss_crypto::complaint::complain;
+use tss_crypto::dealing::Dealing;
+use tss_crypto::{Encode, TransportSecret};
+use tss_engine::extension::{check_form, Item, VoteExtension};
+use tss_engine::state::{SessionStatus, PREFIX};
+use tss_engine::store::state_hash;
+use tss_engine::types::{Callback, Event, Membership, RequestInput, Validator};
+use tss_engine::{BlockInput, BlockOutput, EngineState, LocalSecrets, MemStore, Params};
+use zeroize::Zeroizing;
+
+/// How to build a network.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    /// Chain id.
+    pub chain_id: String,
+    /// Genesis validators.
+    pub validators: usize,
+    /// Extra full nodes (candidates to join later).
+    pub full_nodes: usize,
+    /// Engine parameters.
+    pub params: Params,
+    /// Seed of every random choice.
+    pub seed: u64,
+}
+
+impl SimConfig {
+    /// `n` validators with default parameters.
+    pub fn new(n: usize, seed: u64) -> Self {
+        Self { chain_id: "sim-chain".into(), validators: n, full_nodes: 0, params: Params::default(), seed }
+    }
+}
+
+/// What the chain receives at one height besides extensions.
+#[derive(Clone, Debug, Default)]
+pub struct Inputs {
+    /// Requests from transactions.
+    pub requests: Vec<RequestInput>,
+    /// Validator-set changes.
+    pub membership: Vec<Membership>,
+    /// Governance orders a rotation of the network key.
+    pub rotate: bool,
+}
+
+/// Why the simulation stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SimError {
+    /// Two nodes disagree on the state after a height.
+    Divergence {
+        /// The height.
+        height: u64,
+    },
+    /// Fewer than 2/3 of voting power extended: consensus would halt.
+    NoQuorum {
+        /// The height.
+        height: u64,
+    },
+    /// No proposal was accepted within 10 rounds.
+    NoProposal {
+        /// The height.
+        height: u64,
+    },
+}
+
+impl std::fmt::Display for SimError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SimError::Divergence { height } => write!(f, "nodes disagree on the state hash after height {height}"),
+            SimError::NoQuorum { height } => write!(f, "less than 2/3 of voting power extended at height {height}"),
+            SimError::NoProposal { height } => write!(f, "no proposal accepted at height {height} within 10 rounds"),
+        }
+    }
+}
+
+impl std::error::Error for SimError {}
+
+/// A simulated network.
+pub struct Network {
+    /// Every node, validators first.
+    pub nodes: Vec<Node>,
+    /// In-memory engine state per node (the store holds the same, for hashing and restarts).
+    states: Vec<EngineState>,
+    /// The last committed height.
+    pub height: u64,
+    chain_id: String,
+    budget: usize,
+    /// (address, power) of the set extending at the current height.
+    consensus: Vec<(Vec<u8>, u64)>,
+    set_changes: BTreeMap<u64, Vec<(Vec<u8>, u64)>>,
+    extended_commit: Vec<(Vec<u8>, Vec<u8>, [u8; 64])>,
+    commit_height: u64,
+    inputs: BTreeMap<u64, Inputs>,
+    offline: Vec<(usize, u64, u64)>,
+    crashes: BTreeMap<(usize, u64), CrashPhase>,
+    proposer_faults: BTreeMap<u64, ProposerFault>,
+    /// Every block's output (as every node computed it).
+    pub outputs: Vec<(u64, BlockOutput)>,
+    /// Heights that needed more than one round.
+    pub extra_rounds: BTreeMap<u64, u32>,
+    /// Largest extension per height.
+    pub max_extension_bytes: BTreeMap<u64, usize>,
+    /// Restarts performed: (node, height).
+    pub restarts: Vec<(usize, u64)>,
+}
+
+fn address(i: usize) -> Vec<u8> {
+    format!("validator-{i}").into_bytes()
+}
+
+impl Network {
+    /// Builds the genesis network.
+    pub fn new(config: SimConfig) -> Self {
+        let mut rng = ChaCha20Rng::seed_from_u64(config.seed);
+        let total = config.validators + config.full_nodes;
+        let mut nodes = Vec::with_capacity(total);
+        for i in 0..total {
+            let mut seed = [0u8; 32];
+            rng.fill_bytes(&mut seed);
+            let consensus = SigningKey::from_bytes(&seed);
+            let transport = TransportSecret::generate(&mut rng);
+            let transport_bytes = transport.to_bytes();
+            let addr = address(i);
+            let local = LocalSecrets::from_transport(&addr, transport).unwrap_or_else(|_| unreachable_address());
+            let persisted = local.to_bytes();
+            nodes.push(Node {
+                address: addr,
+                consensus,
+                store: MemStore::default(),
+                local,
+                persisted,
+                transport: Zeroizing::new(*transport_bytes),
+                behavior: Behavior::Honest,
+                rng: ChaCha20Rng::seed_from_u64(rng.next_u64()),
+            });
+        }
+        let validators: Vec<Validator> = nodes.iter().take(config.validators).map(|n| Validator { address: n.address.clone(), power: 10, transport: n.local.transport_public() }).collect();
+        let genesis = EngineState::genesis(&config.chain_id, config.params.clone(), validators.clone());
+        let mut states = Vec::with_capacity(total);
+        for n in &mut nodes {
+            genesis.save(&mut n.store);
+            states.push(genesis.clone());
+        }
+        Self {
+            nodes,
+            states,
+            height: 0,
+            chain_id: config.chain_id,
+            budget: config.params.extension_budget,
+            consensus: validators.iter().map(|v| (v.address.clone(), v.power)).collect(),
+            set_changes: BTreeMap::new(),
+            extended_commit: Vec::new(),
+            commit_height: 0,
+            inputs: BTreeMap::new(),
+            offline: Vec::new(),
+            crashes: BTreeMap::new(),
+            proposer_faults: BTreeMap::new(),
+            outputs: Vec::new(),
+            extra_rounds: BTreeMap::new(),
+            max_extension_bytes: BTreeMap::new(),
+            restarts: Vec::new(),
+        }
+    }
+
+    /// The validator entry a full node would register to join.
+    pub fn validator_entry(&self, node: usize) -> Option<Validator> {
+        self.nodes.get(node).map(|n| Validator { address: n.address.clone(), power: 10, transport: n.local.transport_public() })
+    }
+
+    /// Schedules inputs for a height (appended to what is already there).
+    pub fn at(&mut self, height: u64) -> &mut Inputs {
+        self.inputs.entry(height).or_default()
+    }
+
+    /// Takes node `i` offline for heights `from..=to` (it neither votes nor proposes).
+    pub fn set_offline(&mut self, node: usize, from: u64, to: u64) {
+        self.offline.push((node, from, to));
+    }
+
+    /// Crashes node `i` around its `ExtendVote` at `height`, then restarts it from what it
+    /// persisted.
+    pub fn crash(&mut self, node: usize, height: u64, phase: CrashPhase) {
+        self.crashes.insert((node, height), phase);
+    }
+
+    /// Makes the proposer of `height` (round 0) misbehave.
+    pub fn byzantine_proposer(&mut self, height: u64, fault: ProposerFault) {
+        self.proposer_faults.insert(height, fault);
+    }
+
+    /// The state as node 0 sees it (all nodes agree; checked every height).
+    pub fn state(&self) -> &EngineState {
+        &self.states[0]
+    }
+
+    /// The state as node `i` sees it.
+    pub fn state_of(&self, i: usize) -> Option<&EngineState> {
+        self.states.get(i)
+    }
+
+    /// The network key's current group key.
+    pub fn network_key(&self) -> Option<[u8; 32]> {
+        let k = self.state().keysets.get(&tss_engine::types::NETWORK_KEYSET)?;
+        k.generations.get(&k.current?).map(|g| g.group_key)
+    }
+
+    /// Every callback so far.
+    pub fn callbacks(&self) -> impl Iterator<Item = (u64, &Callback)> {
+        self.outputs.iter().flat_map(|(h, o)| o.callbacks.iter().map(move |c| (*h, c)))
+    }
+
+    /// Every event so far.
+    pub fn events(&self) -> impl Iterator<Item = (u64, &Event)> {
+        self.outputs.iter().flat_map(|(h, o)| o.events.iter().map(move |e| (*h, e)))
+    }
+
+    fn is_online(&self, node: usize, height: u64) -> bool {
+        !self.offline.iter().any(|(n, from, to)| *n == node && (*from..=*to).contains(&height))
+    }
+
+    fn node_index(&self, addr: &[u8]) -> Option<usize> {
+        self.nodes.iter().position(|n| n.address == addr)
+    }
+
+    fn total_power(set: &[(Vec<u8>, u64)]) -> u64 {
+        set.iter().map(|(_, p)| p).sum()
+    }
+
+    /// ProcessProposal: every injected extension signed by a member of the set that extended,
+    /// no member twice, and more than 2/3 of that set's power present.
+    fn process_proposal(&self, injected: &[(Vec<u8>, Vec<u8>, [u8; 64])], set: &[(Vec<u8>, u64)]) -> bool {
+        if self.commit_height == 0 {
+            return injected.is_empty();
+        }
+        let mut seen = Vec::new();
+        let mut power = 0u64;
+        for (addr, ext, sig) in injected {
+            let Some((_, p)) = set.iter().find(|(a, _)| a == addr) else { return false };
+            if seen.contains(addr) {
+                return false;
+            }
+            seen.push(addr.clone());
+            let Some(node) = self.node_index(addr).and_then(|i| self.nodes.get(i)) else { return false };
+            if node.consensus_key().verify(&sign_bytes(&self.chain_id, self.commit_height, ext), &Signature::from_bytes(sig)).is_err() {
+                return false;
+            }
+            power += p;
+        }
+        3 * power > 2 * Self::total_power(set)
+    }
+
+    /// Runs one height. Returns its output.
+    pub fn step(&mut self) -> Result<&BlockOutput, SimError> {
+        let h = self.height + 1;
+        let extending_set = self.consensus.clone();
+        if let Some(changes) = self.set_changes.remove(&h) {
+            for (addr, power) in changes {
+                self.consensus.retain(|(a, _)| *a != addr);
+                if power > 0 {
+                    self.consensus.push((addr, power));
+                }
+            }
+            self.consensus.sort();
+        }
+        // PrepareProposal / ProcessProposal, round by round.
+        let mut round = 0u32;
+        let injected = loop {
+            let candidates: Vec<usize> = self.consensus.iter().filter_map(|(a, _)| self.node_index(a)).filter(|i| self.is_online(*i, h)).collect();
+            let Some(&proposer) = candidates.get((h as usize + round as usize) % candidates.len().max(1)) else {
+                return Err(SimError::NoQuorum { height: h });
+            };
+            let mut payload = self.extended_commit.clone();
+            if round == 0 {
+                match self.proposer_faults.get(&h) {
+                    Some(ProposerFault::Drop(k)) => {
+                        let total = Self::total_power(&extending_set);
+                        let mut dropped = 0;
+                        while dropped < *k {
+                            let present: u64 = payload.iter().filter_map(|(a, _, _)| extending_set.iter().find(|(x, _)| x == a)).map(|(_, p)| p).sum();
+                            let Some((last_addr, _, _)) = payload.last() else { break };
+                            let p = extending_set.iter().find(|(x, _)| x == last_addr).map_or(0, |(_, p)| *p);
+                            if 3 * (present - p) <= 2 * total {
+                                break;
+                            }
+                            payload.pop();
+                            dropped += 1;
+                        }
+                    }
+                    Some(ProposerFault::Tamper) => {
+                        if let Some((_, ext, _)) = payload.first_mut() {
+                            ext.push(0);
+                        }
+                    }
+                    None => {}
+                }
+            }
+            if self.process_proposal(&payload, &extending_set) {
+                let exts: Vec<(Vec<u8>, Vec<u8>)> = payload.iter().map(|(a, e, _)| (a.clone(), e.clone())).collect();
+                let aggregates = tss_engine::proposal::aggregate_signatures(&self.states[proposer], &exts);
+                break (exts, aggregates);
+            }
+            round += 1;
+            self.extra_rounds.insert(h, round);
+            if round >= 10 {
+                return Err(SimError::NoProposal { height: h });
+            }
+        };
+        let (exts, aggregates) = injected;
+
+        // ExtendVote(h) on every online validator; VerifyVoteExtension by the others.
+        let mut commit = Vec::new();
+        let members: Vec<usize> = self.consensus.iter().filter_map(|(a, _)| self.node_index(a)).collect();
+        for i in members {
+            if !self.is_online(i, h) {
+                continue;
+            }
+            let state = &self.states[i];
+            let node = &mut self.nodes[i];
+            let ext = node.local.make_extension(state, &exts, h, &mut node.rng);
+            node.persisted = node.local.to_bytes();
+            let ext = misbehave(node, state, &exts, ext, h, self.budget);
+            match self.crashes.get(&(i, h)) {
+                Some(CrashPhase::AfterPersistBeforeBroadcast) => {
+                    self.restart(i, h);
+                    continue;
+                }
+                Some(CrashPhase::AfterBroadcastBeforeCommit) => self.restart(i, h),
+                None => {}
+            }
+            if check_form(&ext, h, self.budget).is_err() {
+                continue;
+            }
+            let node = &self.nodes[i];
+            self.max_extension_bytes.entry(h).and_modify(|m| *m = (*m).max(ext.len())).or_insert(ext.len());
+            let sig = node.sign(&self.chain_id, h, &ext);
+            commit.push((node.address.clone(), ext, sig));
+        }
+        let extended_power: u64 = commit.iter().filter_map(|(a, _, _)| self.consensus.iter().find(|(x, _)| x == a)).map(|(_, p)| p).sum();
+        if 3 * extended_power <= 2 * Self::total_power(&self.consensus) {
+            return Err(SimError::NoQuorum { height: h });
+        }
+
+        // FinalizeBlock(h) and Commit on every node.
+        let inputs = self.inputs.remove(&h).unwrap_or_default();
+        let input = BlockInput { height: h, extensions: exts, aggregates, requests: inputs.requests, membership: inputs.membership, rotate_network_key: inputs.rotate };
+        let mut outputs = Vec::with_capacity(self.nodes.len());
+        let mut hashes = Vec::with_capacity(self.nodes.len());
+        for (node, state) in self.nodes.iter_mut().zip(self.states.iter_mut()) {
+            outputs.push(state.apply(&input));
+            state.save(&mut node.store);
+            hashes.push(state_hash(&node.store, PREFIX));
+        }
+        if hashes.windows(2).any(|w| w[0] != w[1]) || outputs.windows(2).any(|w| w[0] != w[1]) {
+            return Err(SimError::Divergence { height: h });
+        }
+        for (node, state) in self.nodes.iter_mut().zip(self.states.iter()) {
+            if !state.meta.validators.iter().any(|v| v.address == node.address) {
+                // Full nodes (joiners) compute their shares from blocks, as non-validators.
+                node.local.sync(state, &mut node.rng);
+                node.persisted = node.local.to_bytes();
+            }
+        }
+        let out = outputs.swap_remove(0);
+        if !out.validator_updates.is_empty() {
+            self.set_changes.insert(h + 2, out.validator_updates.iter().map(|u| (u.address.clone(), u.power)).collect());
+        }
+        self.extended_commit = commit;
+        self.commit_height = h;
+        self.height = h;
+        self.outputs.push((h, out));
+        Ok(&self.outputs[self.outputs.len() - 1].1)
+    }
+
+    /// Restarts node `i`: engine state from its store, local secrets from what it persisted.
+    fn restart(&mut self, i: usize, h: u64) {
+        let node = &mut self.nodes[i];
+        let state = EngineState::load(&node.store).ok().flatten();
+        if let Some(state) = &state {
+            if let Ok(local) = LocalSecrets::from_bytes(&node.persisted, Some(state)) {
+                node.local = local;
+            }
+            self.states[i] = state.clone();
+        }
+        self.restarts.push((i, h));
+    }
+
+    /// Runs `blocks` heights.
+    pub fn run(&mut self, blocks: u64) -> Result<(), SimError> {
+        for _ in 0..blocks {
+            self.step()?;
+        }
+        Ok(())
+    }
+
+    /// Runs until `done` holds (checked after each height) or `max_blocks` pass; returns whether
+    /// it held.
+    pub fn run_until(&mut self, max_blocks: u64, mut done: impl FnMut(&Network) -> bool) -> Result<bool, SimError> {
+        for _ in 0..max_blocks {
+            self.step()?;
+            if done(self) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Whether every session has finished.
+    pub fn idle(&self) -> bool {
+        self.state().sessions.values().all(|s| s.status != SessionStatus::Collecting) && self.state().meta.handover_to.is_none()
+    }
+}
+
+#[cold]
+fn unreachable_address() -> LocalSecrets {
+    // Addresses "validator-N" always hash to an identifier; keep the constructor total anyway.
+    let mut rng = ChaCha20Rng::seed_from_u64(0);
+    match LocalSecrets::generate(b"validator-fallback", &mut rng) {
+        Ok(l) => l,
+        Err(_) => unreachable_address(),
+    }
+}
+
+/// Applies a byzantine behaviour to an honest extension.
+fn misbehave(node: &mut Node, state: &EngineState, pending: &[(Vec<u8>, Vec<u8>)], ext: Vec<u8>, h: u64, budget: usize) -> Vec<u8> {
+    if node.behavior == Behavior::Honest {
+        return ext;
+    }
+    let Ok(mut decoded) = VoteExtension::from_bytes(&ext) else { return ext };
+    let rng = &mut node.rng;
+    match node.behavior {
+        Behavior::Honest => {}
+        Behavior::BadDealing => {
+            for item in &mut decoded.items {
+                if let Item::Dealing { dealing, .. } = item {
+                    if let Ok(mut d) = Dealing::from_bytes(dealing) {
+                        if let Some(sealed) = d.encrypted_shares.iter_mut().next_back() {
+                            sealed[0] ^= 0x80;
+                        }
+                        *dealing = d.to_bytes();
+                    }
+                }
+            }
+        }
+        Behavior::FalseComplaint => {
+            let me = tss_crypto::participant_id(&node.address).ok();
+            let transport = TransportSecret::from_bytes(*node.transport);
+            for (addr, bytes) in pending {
+                let Ok(e) = check_form(bytes, h.saturating_sub(1), budget) else { continue };
+                for item in e.items {
+                    let Item::Dealing { session, dealing } = item else { continue };
+                    let (Some(me), Ok(d), Some(s)) = (me, Dealing::from_bytes(&dealing), state.sessions.get(&session)) else { continue };
+                    if *addr == node.address {
+                        continue;
+                    }
+                    let Ok(ctx) = state.session_context(session, s) else { continue };
+                    if let Ok(c) = complain(&ctx, &d, &me, &transport, rng) {
+                        decoded.items.push(Item::Complaint { session, complaint: c.to_bytes() });
+                    }
+                }
+            }
+        }
+        Behavior::WrongSignatureShare => {
+            for item in &mut decoded.items {
+                if let Item::SignatureShare { share, .. } = item {
+                    share[0] ^= 0x01;
+                }
+            }
+        }
+        Behavior::WrongDecryptionShare => {
+            for item in &mut decoded.items {
+                if let Item::DecryptionShare { share, .. } = item {
+                    let n = share.len();
+                    if n > 40 {
+                        share[n - 32] ^= 0x01;
+                    }
+                }
+            }
+        }
+        Behavior::GarbageItems => {
+            for item in &mut decoded.items {
+                match item {
+                    Item::Dealing { dealing: b, .. } | Item::Complaint { complaint: b, .. } | Item::DecryptionShare { share: b, .. } => rng.fill_bytes(b),
+                    Item::SignatureShare { share, .. } => rng.fill_bytes(share),
+                    Item::Nonces { commitments } => {
+                        for c in commitments {
+                            rng.fill_bytes(c);
+                        }
+                    }
+                }
+            }
+        }
+        Behavior::OversizedExtension => {
+            decoded.items.push(Item::Nonces { commitments: vec![[7u8; 64]; budget / 64 + 1] });
+        }
+    }
+    decoded.to_bytes()
+}
