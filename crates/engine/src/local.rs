@@ -247,7 +247,8 @@ impl LocalSecrets {
         }
         let exists = |(k, g, e): &EpochRef| state.keysets.get(k).and_then(|ks| ks.generations.get(g)).is_some_and(|gen| gen.epochs.contains_key(e));
         let before = self.shares.len();
-        self.shares.retain(|slot, _| exists(slot));
+        let superseded = self.superseded(state);
+        self.shares.retain(|slot, _| exists(slot) && !superseded.contains(slot));
         if self.shares.len() < before {
             tracing::info!(erased = before - self.shares.len(), "old key shares erased");
         }
@@ -261,6 +262,27 @@ impl LocalSecrets {
         let assigned: BTreeSet<[u8; 64]> = state.requests.values().filter_map(|r| r.attempt.as_ref()).filter_map(|a| a.signers.get(&me).copied()).collect();
         let h = state.meta.height;
         self.nonces.retain(|c, (_, made)| pool.contains(c) || assigned.contains(c) || *made + 3 > h);
+    }
+
+    /// Shares a newer active epoch replaces: no request attempt uses them, and this validator
+    /// either holds a share of the newer epoch or is not in its committee.
+    fn superseded(&self, state: &EngineState) -> BTreeSet<EpochRef> {
+        let h = state.meta.height;
+        let in_use: BTreeSet<EpochRef> = state.requests.values().filter_map(|r| r.attempt.as_ref().map(|a| (r.keyset, a.generation, a.epoch))).collect();
+        let mut out = BTreeSet::new();
+        for slot @ (k, g, e) in self.shares.keys() {
+            let Some(generation) = state.keysets.get(k).and_then(|ks| ks.generations.get(g)) else { continue };
+            let Some((active, _)) = generation.epoch_at(h + 1) else { continue };
+            if active <= *e || in_use.contains(slot) {
+                continue;
+            }
+            let holds_newer = self.shares.keys().any(|(k2, g2, e2)| k2 == k && g2 == g && *e2 >= active);
+            let member_of_newer = state.public_key_set(*k, *g, active).is_ok_and(|p| p.verifying_share(&self.id).is_some());
+            if holds_newer || !member_of_newer {
+                out.insert(*slot);
+            }
+        }
+        out
     }
 
     fn compute_share<R: RngCore + CryptoRng>(

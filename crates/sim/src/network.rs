@@ -359,12 +359,11 @@ impl Network {
         if hashes.windows(2).any(|w| w[0] != w[1]) || outputs.windows(2).any(|w| w[0] != w[1]) {
             return Err(SimError::Divergence { height: h });
         }
+        // On commit every node catches up with the chain: full nodes (joiners) compute their
+        // shares from blocks as non-validators; everyone erases what the chain dropped.
         for (node, state) in self.nodes.iter_mut().zip(self.states.iter()) {
-            if !state.meta.validators.iter().any(|v| v.address == node.address) {
-                // Full nodes (joiners) compute their shares from blocks, as non-validators.
-                node.local.sync(state, &mut node.rng);
-                node.persisted = node.local.to_bytes();
-            }
+            node.local.sync(state, &mut node.rng);
+            node.persisted = node.local.to_bytes();
         }
         let out = outputs.swap_remove(0);
         if !out.validator_updates.is_empty() {
