@@ -223,6 +223,11 @@ impl std::fmt::Debug for KeyShare {
 pub struct KeyTweak(pub(crate) Scalar);
 
 impl KeyTweak {
+    /// The tweak scalar (public: anyone can derive it from the group key and the context).
+    pub fn scalar(&self) -> Scalar {
+        self.0
+    }
+
     /// The tweak for a derivation context (e.g. `contract address || path`).
     pub fn derive(group_key: &[u8; 32], context: &[u8]) -> Self {
         let mut t = Transcript::new("tss/derived-key/v1");

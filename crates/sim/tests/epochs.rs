@@ -42,6 +42,7 @@ fn ten_epochs(n: usize, seed: u64) {
         net.run(8).unwrap();
         let k = expect_signature(&net, request_id(&net, h, 0), &msg);
         assert_eq!(*derived_key.get_or_insert(k), k, "alice's derived key is stable across epochs");
+        assert_eq!(Some(k), tss_engine::apply::derived_public_key(&network_key, 0, b"alice", &Some(b"wallet/0".to_vec())), "clients can compute it");
         assert_eq!(expect_signature(&net, request_id(&net, h, 1), &msg), contract_key);
         assert_eq!(callback(&net, request_id(&net, h, 2)).unwrap().1.outcome, Outcome::Plaintext(b"made at genesis".to_vec()));
         signed += 2;

@@ -8,6 +8,7 @@ mod requests;
 mod sessions;
 
 pub(crate) use requests::signing_key;
+pub use requests::{derived_public_key, effective_context};
 
 use crate::context::{identifier, key_of};
 use crate::extension::{check_form, Item};

@@ -19,7 +19,7 @@ use tss_crypto::{Encode, KeyTweak, PublicKeySet, TransportPublic};
 
 /// The derivation context actually used: on the network key every caller gets its own derived
 /// key (`requester || context`); on a contract's own keyset the owner's context is used as is.
-pub(crate) fn effective_context(keyset: u64, requester: &[u8], context: &Option<Vec<u8>>) -> Option<Vec<u8>> {
+pub fn effective_context(keyset: u64, requester: &[u8], context: &Option<Vec<u8>>) -> Option<Vec<u8>> {
     if keyset == NETWORK_KEYSET {
         let mut c = Vec::with_capacity(2 + requester.len() + context.as_ref().map_or(0, Vec::len));
         c.extend_from_slice(&(requester.len() as u16).to_be_bytes());
@@ -355,6 +355,19 @@ fn decode_shares<T: Encode>(raw: &BTreeMap<ParticipantKey, Vec<u8>>, holder: imp
         }
     }
     (good, bad)
+}
+
+/// The public key a signing request will be answered under: what a client computes in advance
+/// (for example to know its address on another chain) from the keyset's group key.
+pub fn derived_public_key(group_key: &[u8; 32], keyset: u64, requester: &[u8], context: &Option<Vec<u8>>) -> Option<[u8; 32]> {
+    let point = tss_crypto::group::decode_prime_order(*group_key)?;
+    match effective_context(keyset, requester, context) {
+        None => Some(*group_key),
+        Some(c) => {
+            let tweak = KeyTweak::derive(group_key, &c);
+            Some((point.point() + tss_crypto::group::mul_base(&tweak.scalar())).compress().to_bytes())
+        }
+    }
 }
 
 /// The key a signing request uses: the keyset's, or the derived one.
