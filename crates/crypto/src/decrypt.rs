@@ -226,6 +226,29 @@ pub struct ReencryptedKey {
     pub v: CanonicalPoint,
 }
 
+/// Verifies re-encryption shares: returns the valid ones (first per holder) and the culprits
+/// (invalid proof, unknown or repeated holder).
+pub fn verify_reencryption_shares(
+    ct: &Ciphertext,
+    key: &EncryptionKey,
+    public: &PublicKeySet,
+    transport: &TransportPublic,
+    shares: &[ReencryptionShare],
+) -> Result<(Vec<ReencryptionShare>, Vec<Identifier>), Error> {
+    let e = ct.verify(key)?;
+    let digest = ct.digest();
+    let mut culprits = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut valid = Vec::new();
+    for s in shares {
+        match public.verifying_share(&s.holder) {
+            Some(y) if seen.insert(s.holder) && verify_reencryption_share(&digest, &e, transport, y, s) => valid.push(*s),
+            _ => culprits.push(s.holder),
+        }
+    }
+    Ok((valid, culprits))
+}
+
 /// Verifies re-encryption shares and combines `t` valid ones; invalid, unknown or repeated
 /// holders are named if too few valid shares remain.
 pub fn combine_reencryption(
@@ -235,17 +258,7 @@ pub fn combine_reencryption(
     transport: &TransportPublic,
     shares: &[ReencryptionShare],
 ) -> Result<ReencryptedKey, Error> {
-    let e = ct.verify(key)?;
-    let digest = ct.digest();
-    let mut culprits = Vec::new();
-    let mut seen = BTreeSet::new();
-    let mut valid = Vec::new();
-    for s in shares {
-        match public.verifying_share(&s.holder) {
-            Some(y) if seen.insert(s.holder) && verify_reencryption_share(&digest, &e, transport, y, s) => valid.push(s),
-            _ => culprits.push(s.holder),
-        }
-    }
+    let (valid, culprits) = verify_reencryption_shares(ct, key, public, transport, shares)?;
     let mut us: Vec<_> = valid.iter().map(|s| (s.holder, *s.u.point())).collect();
     let mut vs: Vec<_> = valid.iter().map(|s| (s.holder, *s.v.point())).collect();
     let u = combine_points(public, &mut us, culprits.clone())?;

@@ -5,7 +5,7 @@
 pub enum Behavior {
     /// Follows the protocol.
     Honest,
-    /// Corrupts the share its dealings carry for one recipient.
+    /// Corrupts the shares its dealings carry.
     BadDealing,
     /// Complains about every honest dealing it receives, with a valid-looking proof.
     FalseComplaint,

@@ -438,7 +438,7 @@ fn misbehave(node: &mut Node, state: &EngineState, pending: &[(Vec<u8>, Vec<u8>)
             for item in &mut decoded.items {
                 if let Item::Dealing { dealing, .. } = item {
                     if let Ok(mut d) = Dealing::from_bytes(dealing) {
-                        if let Some(sealed) = d.encrypted_shares.iter_mut().next_back() {
+                        for sealed in &mut d.encrypted_shares {
                             sealed[0] ^= 0x80;
                         }
                         *dealing = d.to_bytes();

@@ -150,10 +150,18 @@ impl Apply<'_> {
         routed
     }
 
-    /// Appends published nonce commitments to each signer's pool, up to the target size.
+    /// Appends published nonce commitments to each signer's pool, up to the target size. Every
+    /// commitment is validated here, at publication, so that a malformed one can never be
+    /// drawn into a signer set and stall the honest signers beside it: a batch with any
+    /// malformed commitment is refused whole and its author blamed.
     fn apply_nonces(&mut self, nonces: Vec<(ParticipantKey, Vec<[u8; 64]>)>) {
         let target = self.state.meta.params.nonce_pool_target;
         for (sender, commitments) in nonces {
+            let Some(signer) = crate::context::id_of(&sender) else { continue };
+            if commitments.iter().any(|c| tss_crypto::sign::NonceCommitment::from_raw(signer, c).is_err()) {
+                self.blame(&sender, BlameReason::InvalidNonceCommitment);
+                continue;
+            }
             let pool = self.state.nonces.entry(sender).or_default();
             for c in commitments {
                 if pool.len() >= target {

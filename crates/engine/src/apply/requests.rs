@@ -12,7 +12,7 @@ use crate::context::{id_of, key_of};
 use crate::state::{Attempt, Job, Owner, PendingRequest};
 use crate::types::{BlameReason, Delivery, Outcome, ParticipantKey, Request, RequestInput, NETWORK_KEYSET};
 use std::collections::BTreeMap;
-use tss_crypto::decrypt::{combine, combine_reencryption, DecryptionShare, ReencryptionShare};
+use tss_crypto::decrypt::{combine, combine_reencryption, verify_decryption_shares, verify_reencryption_shares, DecryptionShare, ReencryptionShare};
 use tss_crypto::encrypt::{Ciphertext, EncryptionKey};
 use tss_crypto::sign::{aggregate, signing_package, NonceCommitment, SignatureShare};
 use tss_crypto::{Encode, KeyTweak, PublicKeySet, TransportPublic};
@@ -250,6 +250,12 @@ impl Apply<'_> {
             Delivery::Public => {
                 let (shares, bad) = decode_shares::<DecryptionShare>(&a.shares, |s| s.holder);
                 self.drop_bad_shares(id, &bad);
+                let (shares, culprits) = verify_decryption_shares(&ct, &key, &public, &shares).ok()?;
+                let culprits: Vec<ParticipantKey> = culprits.iter().map(key_of).collect();
+                self.drop_bad_shares(id, &culprits);
+                if shares.len() < usize::from(public.threshold()) {
+                    return None;
+                }
                 match combine(&ct, &key, &public, &shares) {
                     Ok(plaintext) => Outcome::Plaintext(plaintext.to_vec()),
                     Err(e) => {
@@ -263,6 +269,12 @@ impl Apply<'_> {
                 let transport = TransportPublic::from_bytes(*transport)?;
                 let (shares, bad) = decode_shares::<ReencryptionShare>(&a.shares, |s| s.holder);
                 self.drop_bad_shares(id, &bad);
+                let (shares, culprits) = verify_reencryption_shares(&ct, &key, &public, &transport, &shares).ok()?;
+                let culprits: Vec<ParticipantKey> = culprits.iter().map(key_of).collect();
+                self.drop_bad_shares(id, &culprits);
+                if shares.len() < usize::from(public.threshold()) {
+                    return None;
+                }
                 match combine_reencryption(&ct, &key, &public, &transport, &shares) {
                     Ok(rk) => Outcome::Reencrypted { u: rk.u.to_bytes(), v: rk.v.to_bytes() },
                     Err(e) => {
@@ -318,7 +330,9 @@ impl Apply<'_> {
                         .filter(|k| !r.excluded.contains(k) && self.state.nonces.get(k).is_some_and(|p| !p.is_empty()))
                         .map(|k| (self.state.meta.last_seen.get(&k).copied().unwrap_or(0), k))
                         .collect();
-                    candidates.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
+                    // Most recently seen first; ties broken by a per-request hash so that load
+                    // spreads over the committee and every member is eventually exercised.
+                    candidates.sort_by(|x, y| y.0.cmp(&x.0).then_with(|| rank(id, r.attempts, &x.1).cmp(&rank(id, r.attempts, &y.1))));
                     if candidates.len() < t {
                         if h >= r.submitted + give_up_after {
                             self.complete(id, Outcome::Failed { reason: format!("not enough signers with published nonces: {} of {t}", candidates.len()) });
@@ -343,6 +357,17 @@ impl Apply<'_> {
             }
         }
     }
+}
+
+/// A deterministic per-request ordering of candidates.
+fn rank(request: u64, attempt: u32, key: &ParticipantKey) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"tss/engine/signer-rank/v1");
+    h.update(request.to_be_bytes());
+    h.update(attempt.to_be_bytes());
+    h.update(key);
+    h.finalize().into()
 }
 
 fn decode_shares<T: Encode>(raw: &BTreeMap<ParticipantKey, Vec<u8>>, holder: impl Fn(&T) -> tss_crypto::Identifier) -> (Vec<T>, Vec<ParticipantKey>) {
