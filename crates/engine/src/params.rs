@@ -38,7 +38,7 @@ impl Default for Params {
             extension_budget: 64 * 1024,
             dealing_timeout: 6,
             complaint_window: 1,
-            request_timeout: 3,
+            request_timeout: 2,
             max_attempts: 3,
             nonce_pool_target: 64,
             nonce_batch: 32,

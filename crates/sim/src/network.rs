@@ -29,12 +29,15 @@ pub struct SimConfig {
     pub params: Params,
     /// Seed of every random choice.
     pub seed: u64,
+    /// Apply each block once and let every node read that one state (for large-n reports:
+    /// the per-height hash check of the normal mode is what proves the states identical).
+    pub shared_state: bool,
 }
 
 impl SimConfig {
     /// `n` validators with default parameters.
     pub fn new(n: usize, seed: u64) -> Self {
-        Self { chain_id: "sim-chain".into(), validators: n, full_nodes: 0, params: Params::default(), seed }
+        Self { chain_id: "sim-chain".into(), validators: n, full_nodes: 0, params: Params::default(), seed, shared_state: false }
     }
 }
 
@@ -108,6 +111,11 @@ pub struct Network {
     pub max_extension_bytes: BTreeMap<u64, usize>,
     /// Restarts performed: (node, height).
     pub restarts: Vec<(usize, u64)>,
+    /// Wall time of FinalizeBlock (one node) per height.
+    pub apply_time: BTreeMap<u64, std::time::Duration>,
+    /// Longest ExtendVote (one validator) per height.
+    pub extend_time: BTreeMap<u64, std::time::Duration>,
+    shared: bool,
 }
 
 fn address(i: usize) -> Vec<u8> {
@@ -145,7 +153,9 @@ impl Network {
         let mut states = Vec::with_capacity(total);
         for n in &mut nodes {
             genesis.save(&mut n.store);
-            states.push(genesis.clone());
+            if !config.shared_state || states.is_empty() {
+                states.push(genesis.clone());
+            }
         }
         Self {
             nodes,
@@ -165,6 +175,17 @@ impl Network {
             extra_rounds: BTreeMap::new(),
             max_extension_bytes: BTreeMap::new(),
             restarts: Vec::new(),
+            apply_time: BTreeMap::new(),
+            extend_time: BTreeMap::new(),
+            shared: config.shared_state,
+        }
+    }
+
+    fn state_index(&self, i: usize) -> usize {
+        if self.shared {
+            0
+        } else {
+            i
         }
     }
 
@@ -201,7 +222,7 @@ impl Network {
 
     /// The state as node `i` sees it.
     pub fn state_of(&self, i: usize) -> Option<&EngineState> {
-        self.states.get(i)
+        self.states.get(self.state_index(i))
     }
 
     /// The network key's current group key.
@@ -302,7 +323,7 @@ impl Network {
             }
             if self.process_proposal(&payload, &extending_set) {
                 let exts: Vec<(Vec<u8>, Vec<u8>)> = payload.iter().map(|(a, e, _)| (a.clone(), e.clone())).collect();
-                let aggregates = tss_engine::proposal::aggregate_signatures(&self.states[proposer], &exts);
+                let aggregates = tss_engine::proposal::aggregate_signatures(&self.states[self.state_index(proposer)], &exts);
                 break (exts, aggregates);
             }
             round += 1;
@@ -320,10 +341,15 @@ impl Network {
             if !self.is_online(i, h) {
                 continue;
             }
-            let state = &self.states[i];
+            let state = &self.states[if self.shared { 0 } else { i }];
             let node = &mut self.nodes[i];
+            let started = std::time::Instant::now();
             let ext = node.local.make_extension(state, &exts, h, &mut node.rng);
-            node.persisted = node.local.to_bytes();
+            let took = started.elapsed();
+            self.extend_time.entry(h).and_modify(|t| *t = (*t).max(took)).or_insert(took);
+            if !self.shared {
+                node.persisted = node.local.to_bytes();
+            }
             let ext = misbehave(node, state, &exts, ext, h, self.budget);
             match self.crashes.get(&(i, h)) {
                 Some(CrashPhase::AfterPersistBeforeBroadcast) => {
@@ -351,8 +377,12 @@ impl Network {
         let input = BlockInput { height: h, extensions: exts, aggregates, requests: inputs.requests, membership: inputs.membership, rotate_network_key: inputs.rotate };
         let mut outputs = Vec::with_capacity(self.nodes.len());
         let mut hashes = Vec::with_capacity(self.nodes.len());
-        for (node, state) in self.nodes.iter_mut().zip(self.states.iter_mut()) {
+        for (k, (node, state)) in self.nodes.iter_mut().zip(self.states.iter_mut()).enumerate() {
+            let started = std::time::Instant::now();
             outputs.push(state.apply(&input));
+            if k == 0 {
+                self.apply_time.insert(h, started.elapsed());
+            }
             state.save(&mut node.store);
             hashes.push(state_hash(&node.store, PREFIX));
         }
@@ -361,9 +391,13 @@ impl Network {
         }
         // On commit every node catches up with the chain: full nodes (joiners) compute their
         // shares from blocks as non-validators; everyone erases what the chain dropped.
-        for (node, state) in self.nodes.iter_mut().zip(self.states.iter()) {
+        let shared = self.shared;
+        for (k, node) in self.nodes.iter_mut().enumerate() {
+            let state = &self.states[if shared { 0 } else { k }];
             node.local.sync(state, &mut node.rng);
-            node.persisted = node.local.to_bytes();
+            if !shared {
+                node.persisted = node.local.to_bytes();
+            }
         }
         let out = outputs.swap_remove(0);
         if !out.validator_updates.is_empty() {
@@ -384,7 +418,9 @@ impl Network {
             if let Ok(local) = LocalSecrets::from_bytes(&node.persisted, Some(state)) {
                 node.local = local;
             }
-            self.states[i] = state.clone();
+            if !self.shared {
+                self.states[i] = state.clone();
+            }
         }
         self.restarts.push((i, h));
     }

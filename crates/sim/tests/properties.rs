@@ -1,0 +1,107 @@
+//! Property tests of the engine's invariants under random faults: for any committee size,
+//! any set of at most f faulty validators (each byzantine in some way or offline) and any
+//! byzantine proposers, all nodes agree after every height (the simulator checks), every request
+//! ends in exactly one callback, every signature returned verifies, the group key survives
+//! every refresh, and no honest validator is blamed for a provable fault.
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use common::*;
+use proptest::prelude::*;
+use rand_chacha::rand_core::SeedableRng;
+use std::collections::BTreeMap;
+use tss_crypto::encrypt::{encrypt, EncryptionKey};
+use tss_crypto::Encode;
+use tss_engine::types::{BlameReason, Delivery, Outcome, Request, RequestInput};
+use tss_engine::Params;
+use tss_sim::{Behavior, Network, ProposerFault, SimConfig};
+
+const BEHAVIORS: [Option<Behavior>; 8] = [
+    None, // offline
+    Some(Behavior::BadDealing),
+    Some(Behavior::FalseComplaint),
+    Some(Behavior::WrongSignatureShare),
+    Some(Behavior::WrongDecryptionShare),
+    Some(Behavior::GarbageItems),
+    Some(Behavior::OversizedExtension),
+    Some(Behavior::Honest),
+];
+
+fn provable(reason: BlameReason) -> bool {
+    !matches!(reason, BlameReason::MissingDealing | BlameReason::MissingSignatureShare)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 10, ..ProptestConfig::default() })]
+
+    #[test]
+    fn engine_invariants_hold_under_random_faults(
+        n in 4usize..=7,
+        seed in any::<u64>(),
+        faulty_kinds in proptest::collection::vec(0usize..BEHAVIORS.len(), 2),
+        proposer_faults in proptest::collection::vec((2u64..40, 0u8..3), 0..8),
+        request_heights in proptest::collection::vec(10u64..30, 1..6),
+    ) {
+        let params = Params { epoch_length: 12, ..Params::default() };
+        let mut net = Network::new(SimConfig { params, ..SimConfig::new(n, seed) });
+        let f = (n - 1) / 3;
+        let faulty: Vec<usize> = (0..f).map(|k| (k * 3 + 1) % n).collect();
+        for (k, node) in faulty.iter().enumerate() {
+            match BEHAVIORS[faulty_kinds[k % faulty_kinds.len()]] {
+                None => net.set_offline(*node, 1, 1000),
+                Some(b) => net.nodes[*node].behavior = b,
+            }
+        }
+        for (h, kind) in &proposer_faults {
+            match kind {
+                0 => net.byzantine_proposer(*h, ProposerFault::Tamper),
+                1 => net.byzantine_proposer(*h, ProposerFault::Drop(1)),
+                _ => {}
+            }
+        }
+        net.run(9).unwrap();
+        let key = net.network_key();
+        prop_assert!(key.is_some(), "genesis DKG completed by height 9");
+        let key = key.unwrap();
+        let enc = EncryptionKey::from_bytes(key, 0).unwrap();
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+        let mut messages = BTreeMap::new();
+        let mut submitted = 0;
+        for (i, h) in request_heights.iter().enumerate() {
+            let msg = vec![i as u8; 3];
+            net.at(*h).requests.push(sign_request(b"alice", 0, &msg, Some(b"p")));
+            let ct = encrypt(&enc, b"bob/1", b"plain", &mut rng).unwrap().to_bytes();
+            net.at(*h).requests.push(RequestInput { requester: b"bob".to_vec(), request: Request::Decrypt { keyset: 0, ciphertext: ct, delivery: Delivery::Public } });
+            messages.insert((*h, 2 * (messages.keys().filter(|(x, _)| x == h).count())), msg);
+            submitted += 2;
+        }
+        net.run(40).unwrap();
+
+        // Exactly one callback per request.
+        let mut count: BTreeMap<u64, usize> = BTreeMap::new();
+        for (_, cb) in net.callbacks() {
+            *count.entry(cb.request).or_default() += 1;
+        }
+        prop_assert_eq!(count.len(), submitted);
+        prop_assert!(count.values().all(|c| *c == 1));
+        // Every signature returned verifies; with at most f faulty, every request succeeds.
+        for ((h, index), msg) in &messages {
+            let id = request_id(&net, *h, *index);
+            let (_, cb) = callback(&net, id).unwrap();
+            match cb.outcome {
+                Outcome::Signature { signature, public_key } => prop_assert!(verifies(&public_key, msg, &signature)),
+                other => prop_assert!(false, "signature request failed: {:?}", other),
+            }
+            let (_, cb) = callback(&net, request_id(&net, *h, index + 1)).unwrap();
+            prop_assert_eq!(cb.outcome, Outcome::Plaintext(b"plain".to_vec()));
+        }
+        prop_assert_eq!(net.network_key(), Some(key));
+        for (i, node) in net.nodes.iter().enumerate() {
+            if !faulty.contains(&i) {
+                let provably = blamed(&net, &node.address).into_iter().filter(|r| provable(*r)).collect::<Vec<_>>();
+                prop_assert!(provably.is_empty(), "honest validator {} blamed for {:?}", i, provably);
+            }
+        }
+    }
+}
