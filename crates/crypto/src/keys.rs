@@ -192,6 +192,14 @@ impl KeyShare {
         Self::new(id, Zeroizing::new(secret), public)
     }
 
+    /// Restores a share whose public key set is not at hand (a node reading its local store
+    /// before it has chain state). Only the encoding is checked; check it with
+    /// [`KeyShare::check`] once the public key set is known.
+    pub fn from_secret_bytes_unverified(id: Identifier, bytes: &[u8; 32]) -> Result<Self, Error> {
+        let secret = crate::group::decode_scalar(*bytes).ok_or(Error::ShareMismatch(id))?;
+        Ok(Self { id, secret })
+    }
+
     /// The frost-ed25519 key package for signing.
     pub fn to_frost(&self, public: &PublicKeySet) -> Result<KeyPackage, Error> {
         let verifying_share = public.verifying_share(&self.id).ok_or(Error::UnknownParticipant(self.id))?;

@@ -16,7 +16,7 @@ use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use tss_crypto::complaint::complain;
-use tss_crypto::dealing::{deal, open_share, open_shares, Dealing};
+use tss_crypto::dealing::{deal, open_shares, Dealing};
 use tss_crypto::decrypt::{decryption_share, reencryption_share};
 use tss_crypto::encrypt::{Ciphertext, EncryptionKey};
 use tss_crypto::finalize::finalize_share;
@@ -39,6 +39,8 @@ pub struct LocalSecrets {
     checked: BTreeSet<(SessionNumber, ParticipantKey)>,
     contributed: BTreeSet<(RequestId, u32)>,
     missing: BTreeSet<EpochRef>,
+    /// Shares restored without chain state, not yet checked against their key sets.
+    unverified: BTreeSet<EpochRef>,
 }
 
 impl std::fmt::Debug for LocalSecrets {
@@ -107,6 +109,7 @@ impl LocalSecrets {
             checked: BTreeSet::new(),
             contributed: BTreeSet::new(),
             missing: BTreeSet::new(),
+            unverified: BTreeSet::new(),
         })
     }
 
@@ -159,27 +162,40 @@ impl LocalSecrets {
         Zeroizing::new(postcard::to_allocvec(&p).unwrap_or_default())
     }
 
-    /// Restores from [`to_bytes`](Self::to_bytes). Shares are checked against `state`'s public
-    /// key sets where those still exist.
+    /// Restores from [`to_bytes`](Self::to_bytes). With `state`, every share is checked against
+    /// its public key set and shares of epochs the chain no longer holds are dropped; without
+    /// it, shares are kept as read (checked at the next [`sync`](Self::sync) with state). Every
+    /// nonce must match the commitment it is filed under, and no byte may trail the store.
     pub fn from_bytes(bytes: &[u8], state: Option<&EngineState>) -> Result<Self, LocalError> {
-        let p: Persisted = postcard::from_bytes(bytes).map_err(|e| LocalError::Corrupt(e.to_string()))?;
+        let (p, rest): (Persisted, &[u8]) = postcard::take_from_bytes(bytes).map_err(|e| LocalError::Corrupt(e.to_string()))?;
+        if !rest.is_empty() {
+            return Err(LocalError::Corrupt(format!("{} trailing bytes", rest.len())));
+        }
         let id = identifier(&p.address).ok_or(LocalError::BadAddress)?;
         let transport: [u8; 32] = p.transport.as_slice().try_into().map_err(|_| LocalError::Corrupt("transport key length".into()))?;
         let mut shares = BTreeMap::new();
+        let mut unverified = BTreeSet::new();
         for ((k, g, e), bytes) in &p.shares {
             let secret: [u8; 32] = bytes.as_slice().try_into().map_err(|_| LocalError::Corrupt("share length".into()))?;
-            let public = state.and_then(|s| s.public_key_set(*k, *g, *e).ok());
-            let share = match public {
-                Some(public) => KeyShare::from_secret_bytes(id, &secret, &public).map_err(|e| LocalError::Corrupt(format!("share for keyset {k}: {e}")))?,
-                // The epoch is gone from state: the share is useless and will be erased.
-                None => continue,
+            let share = match state.map(|s| s.public_key_set(*k, *g, *e)) {
+                Some(Ok(public)) => KeyShare::from_secret_bytes(id, &secret, &public).map_err(|e| LocalError::Corrupt(format!("share for keyset {k}: {e}")))?,
+                // The epoch is gone from state: the share is useless and is erased now.
+                Some(Err(_)) => continue,
+                None => {
+                    unverified.insert((*k, *g, *e));
+                    KeyShare::from_secret_bytes_unverified(id, &secret).map_err(|e| LocalError::Corrupt(format!("share for keyset {k}: {e}")))?
+                }
             };
             shares.insert((*k, *g, *e), share);
         }
         let mut nonces = BTreeMap::new();
         for (c, n, h) in &p.nonces {
             let c = crate::serde64::array64(c).ok_or_else(|| LocalError::Corrupt("nonce commitment length".into()))?;
-            nonces.insert(c, (SecretNonce::from_secret_bytes(n).map_err(|e| LocalError::Corrupt(e.to_string()))?, *h));
+            let nonce = SecretNonce::from_secret_bytes(n).map_err(|e| LocalError::Corrupt(e.to_string()))?;
+            if nonce.commitment(id).to_raw() != c {
+                return Err(LocalError::Corrupt("a nonce does not match the commitment it is filed under".into()));
+            }
+            nonces.insert(c, (nonce, *h));
         }
         Ok(Self {
             address: p.address.clone(),
@@ -191,6 +207,7 @@ impl LocalSecrets {
             checked: p.checked.iter().copied().collect(),
             contributed: p.contributed.iter().copied().collect(),
             missing: p.missing.iter().copied().collect(),
+            unverified,
         })
     }
 }
@@ -242,6 +259,16 @@ impl LocalSecrets {
                 Err(e) => {
                     tracing::warn!(keyset = s.keyset, epoch, error = %e, "could not compute this validator's share; it needs a repair");
                     self.missing.insert(slot);
+                }
+            }
+        }
+        // Shares restored without state are checked now; one that does not match is dropped.
+        for slot in std::mem::take(&mut self.unverified) {
+            let (k, g, e) = slot;
+            if let (Some(share), Ok(public)) = (self.shares.get(&slot), state.public_key_set(k, g, e)) {
+                if share.check(&public).is_err() {
+                    tracing::warn!(keyset = k, epoch = e, "a stored share does not match the chain's key set; dropped");
+                    self.shares.remove(&slot);
                 }
             }
         }
@@ -417,22 +444,29 @@ impl LocalSecrets {
             }
         }
         candidates.extend(pending.iter().cloned());
+        // Group by session and check every new dealing's share in one multiscalar
+        // multiplication per session (`open_shares`); complain about each bad one.
+        let mut by_session: BTreeMap<SessionNumber, Vec<Dealing>> = BTreeMap::new();
         for (number, d) in candidates {
             let dealer = key_of(&d.dealer);
-            if !self.checked.insert((number, dealer)) || dealer == me {
-                continue;
+            if dealer != me && self.checked.insert((number, dealer)) {
+                by_session.entry(number).or_default().push(d);
             }
+        }
+        for (number, dealings) in by_session {
             let Some(s) = state.sessions.get(&number) else { continue };
             let Ok(ctx) = state.session_context(number, s) else { continue };
             if ctx.recipients().get(&self.id).is_none() {
                 continue;
             }
-            if open_share(&ctx, &d, &self.id, &self.transport).is_ok() {
-                continue;
-            }
-            tracing::warn!(session = number, "share from a dealer is bad: complaining");
-            if let Ok(c) = complain(&ctx, &d, &self.id, &self.transport, rng) {
-                b.push(Item::Complaint { session: number, complaint: c.to_bytes() });
+            let refs: Vec<&Dealing> = dealings.iter().collect();
+            let Ok((_, bad)) = open_shares(&ctx, &refs, &self.id, &self.transport, rng) else { continue };
+            for dealer in bad {
+                let Some(d) = dealings.iter().find(|d| d.dealer == dealer) else { continue };
+                tracing::warn!(session = number, "share from a dealer is bad: complaining");
+                if let Ok(c) = complain(&ctx, d, &self.id, &self.transport, rng) {
+                    b.push(Item::Complaint { session: number, complaint: c.to_bytes() });
+                }
             }
         }
     }
