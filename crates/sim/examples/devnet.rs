@@ -97,7 +97,7 @@ fn main() {
             }
             if h % 5 == 0 {
                 net.at(next).requests.push(RequestInput { requester: b"wallet-contract".to_vec(), request: Request::Sign { keyset: 0, message: format!("transfer #{h}").into_bytes(), context: Some(b"solana/0".to_vec()) } });
-                if let Some(enc) = tss_crypto::encrypt::EncryptionKey::from_bytes(key, net.state().keysets[&0].current.unwrap_or(0)) {
+                if let Some(enc) = tss_crypto::encrypt::EncryptionKey::from_bytes(key, net.state().keysets.get(&0).and_then(|k| k.current).unwrap_or(0)) {
                     if let Ok(ct) = tss_crypto::encrypt::encrypt(&enc, b"auction/bid", format!("sealed bid {h}").as_bytes(), &mut rng) {
                         net.at(next).requests.push(RequestInput { requester: b"auction".to_vec(), request: Request::Decrypt { keyset: 0, ciphertext: ct.to_bytes(), delivery: Delivery::Public } });
                     }
