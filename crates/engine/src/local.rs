@@ -363,6 +363,8 @@ impl LocalSecrets {
 
     fn add_signature_shares(&mut self, state: &EngineState, height: u64, b: &mut Builder) {
         let me = self.me();
+        // Key sets decoded once per extension.
+        let mut key_sets: BTreeMap<EpochRef, Option<tss_crypto::PublicKeySet>> = BTreeMap::new();
         for (id, r) in &state.requests {
             let (Some(a), Job::Sign { message, context }) = (&r.attempt, &r.job) else { continue };
             let Some(my_commitment) = a.signers.get(&me) else { continue };
@@ -372,9 +374,14 @@ impl LocalSecrets {
             if !b.fits(Item::SignatureShare { request: 0, attempt: 0, share: [0; 32] }.encoded_len()) {
                 break;
             }
-            let Some(share) = self.shares.get(&(r.keyset, a.generation, a.epoch)) else { continue };
-            let Ok(public) = state.public_key_set(r.keyset, a.generation, a.epoch) else { continue };
-            let commitments: Vec<NonceCommitment> = a.signers.iter().filter_map(|(k, raw)| id_of(k).and_then(|i| NonceCommitment::from_raw(i, raw).ok())).collect();
+            let slot = (r.keyset, a.generation, a.epoch);
+            let Some(share) = self.shares.get(&slot) else { continue };
+            let Some(public) = key_sets.entry(slot).or_insert_with(|| state.public_key_set(slot.0, slot.1, slot.2).ok()).clone() else { continue };
+            let commitments: Vec<NonceCommitment> = a
+                .signers
+                .iter()
+                .filter_map(|(k, raw)| id_of(k).and_then(|i| NonceCommitment::from_published_raw(i, raw).ok()))
+                .collect();
             if commitments.len() != a.signers.len() {
                 continue;
             }
@@ -514,7 +521,7 @@ impl LocalSecrets {
     fn add_nonces<R: RngCore + CryptoRng>(&mut self, state: &EngineState, height: u64, b: &mut Builder, rng: &mut R) {
         let me = self.me();
         let params = &state.meta.params;
-        let on_chain = state.nonces.get(&me).map_or(0, Vec::len);
+        let on_chain = state.nonces.get(&me).map_or(0, std::collections::VecDeque::len);
         let pool: BTreeSet<&[u8; 64]> = state.nonces.get(&me).map(|p| p.iter().collect()).unwrap_or_default();
         let in_flight = self.nonces.iter().filter(|(c, (_, made))| !pool.contains(c) && *made + 3 > height).count();
         let need = params.nonce_pool_target.saturating_sub(on_chain + in_flight).min(params.nonce_batch);

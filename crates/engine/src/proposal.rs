@@ -35,7 +35,7 @@ pub fn aggregate_signatures(state: &EngineState, extensions: &[(Vec<u8>, Vec<u8>
         }
         let Ok(public) = state.public_key_set(r.keyset, a.generation, a.epoch) else { continue };
         let key = signing_key(&public, context);
-        let commitments: Vec<NonceCommitment> = a.signers.iter().filter_map(|(k, raw)| id_of(k).and_then(|i| NonceCommitment::from_raw(i, raw).ok())).collect();
+        let commitments: Vec<NonceCommitment> = a.signers.iter().filter_map(|(k, raw)| id_of(k).and_then(|i| NonceCommitment::from_published_raw(i, raw).ok())).collect();
         let Ok(package) = signing_package(message, &commitments) else { continue };
         let parsed: Vec<SignatureShare> = a
             .signers

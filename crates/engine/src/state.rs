@@ -248,7 +248,7 @@ pub struct EngineState {
     /// Requests in flight.
     pub requests: BTreeMap<RequestId, PendingRequest>,
     /// Published nonce commitments per signer, oldest first.
-    pub nonces: BTreeMap<ParticipantKey, Vec<[u8; 64]>>,
+    pub nonces: BTreeMap<ParticipantKey, std::collections::VecDeque<[u8; 64]>>,
     /// Blame counts per validator address and reason.
     pub blame: BTreeMap<Vec<u8>, BTreeMap<crate::types::BlameReason, u64>>,
 }
@@ -333,7 +333,7 @@ impl EngineState {
         let nonces = load_section::<Vec<Vec<u8>>, _>(store, "nonces", |b| (b.len() == 32).then(|| b.to_vec()))?
             .into_iter()
             .map(|(id, v)| {
-                let pool = v.iter().map(|c| crate::serde64::array64(c)).collect::<Option<Vec<_>>>();
+                let pool = v.iter().map(|c| crate::serde64::array64(c)).collect::<Option<std::collections::VecDeque<_>>>();
                 pool.map(|p| (id.as_slice().try_into().unwrap_or([0u8; 32]), p)).ok_or_else(|| CorruptState { key: "engine/nonces".into(), reason: "commitment length".into() })
             })
             .collect::<Result<_, _>>()?;

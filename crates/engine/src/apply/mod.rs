@@ -163,12 +163,13 @@ impl Apply<'_> {
                 continue;
             }
             let pool = self.state.nonces.entry(sender).or_default();
+            let mut known: BTreeSet<[u8; 64]> = pool.iter().copied().collect();
             for c in commitments {
                 if pool.len() >= target {
                     break;
                 }
-                if !pool.contains(&c) {
-                    pool.push(c);
+                if known.insert(c) {
+                    pool.push_back(c);
                 }
             }
         }

@@ -195,7 +195,7 @@ impl Apply<'_> {
         let mut commitments = Vec::new();
         let mut bad = Vec::new();
         for (signer, raw) in &a.signers {
-            match id_of(signer).map(|i| NonceCommitment::from_raw(i, raw)) {
+            match id_of(signer).map(|i| NonceCommitment::from_published_raw(i, raw)) {
                 Some(Ok(c)) => commitments.push(c),
                 _ => bad.push(*signer),
             }
@@ -341,10 +341,8 @@ impl Apply<'_> {
                     }
                     let mut chosen = BTreeMap::new();
                     for (_, k) in candidates.into_iter().take(t) {
-                        if let Some(pool) = self.state.nonces.get_mut(&k) {
-                            if !pool.is_empty() {
-                                chosen.insert(k, pool.remove(0));
-                            }
+                        if let Some(c) = self.state.nonces.get_mut(&k).and_then(|pool| pool.pop_front()) {
+                            chosen.insert(k, c);
                         }
                     }
                     chosen

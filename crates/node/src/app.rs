@@ -1,0 +1,385 @@
+//! The ABCI++ application: CometBFT 0.38's calls mapped onto the engine.
+
+use crate::db::ChainDb;
+use crate::glue::{verify_envelope, ConsensusKey, Envelope, SignedExtension, ENVELOPE_TAG};
+use crate::metrics::Metrics;
+use crate::secret_store::SecretStore;
+use crate::tx::{account_address, code, Tx};
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use tendermint_abci::Application;
+use tendermint_proto::v0_38::abci::{
+    response_process_proposal, response_verify_vote_extension, Event, EventAttribute, ExecTxResult, RequestCheckTx, RequestExtendVote, RequestFinalizeBlock, RequestInfo,
+    RequestInitChain, RequestPrepareProposal, RequestProcessProposal, RequestQuery, RequestVerifyVoteExtension, ResponseCheckTx, ResponseCommit, ResponseExtendVote,
+    ResponseFinalizeBlock, ResponseInfo, ResponseInitChain, ResponsePrepareProposal, ResponseProcessProposal, ResponseQuery, ResponseVerifyVoteExtension,
+};
+use tss_crypto::Encode;
+use tss_engine::types::{Callback, Event as EngineEvent, Outcome, RequestInput, Validator};
+use tss_engine::{BlockInput, EngineState, LocalSecrets, Params, Store};
+
+const NODE_PREFIX: &[u8] = b"node/";
+
+fn node_key(section: &str, id: &[u8]) -> Vec<u8> {
+    let mut k = NODE_PREFIX.to_vec();
+    k.extend_from_slice(section.as_bytes());
+    k.push(b'/');
+    k.extend_from_slice(id);
+    k
+}
+
+/// The ABCI application (cloned per CometBFT connection; all clones share one state).
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Mutex<Inner>>,
+    metrics: Arc<Metrics>,
+}
+
+struct Inner {
+    db: ChainDb,
+    state: Option<EngineState>,
+    local: Option<LocalSecrets>,
+    store: SecretStore,
+    rng: ChaCha20Rng,
+    app_hash: Vec<u8>,
+    finalized: i64,
+}
+
+impl App {
+    /// Opens the application over a chain database and a secret store.
+    pub fn new(db: ChainDb, store: SecretStore, local: LocalSecrets, metrics: Arc<Metrics>) -> anyhow::Result<Self> {
+        let state = EngineState::load(&db).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let (finalized, app_hash) = db.last_commit();
+        let local = match &state {
+            Some(s) => {
+                let bytes = local.to_bytes();
+                Some(LocalSecrets::from_bytes(&bytes, Some(s)).map_err(|e| anyhow::anyhow!("{e}"))?)
+            }
+            None => Some(local),
+        };
+        let rng = ChaCha20Rng::from_rng(rand_core::OsRng).map_err(|e| anyhow::anyhow!("no OS randomness: {e}"))?;
+        Ok(Self { inner: Arc::new(Mutex::new(Inner { db, state, local, store, rng, app_hash, finalized })), metrics })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Inner {
+    fn chain_id(&self) -> String {
+        self.state.as_ref().map(|s| s.meta.chain_id.clone()).unwrap_or_default()
+    }
+
+    fn vote_extensions_from(&self) -> u64 {
+        self.db.get(&node_key("vote_extensions_enable_height", b"")).and_then(|v| v.try_into().ok()).map(u64::from_be_bytes).unwrap_or(1)
+    }
+
+    /// The consensus keys of the engine's validator set.
+    fn consensus(&self) -> BTreeMap<Vec<u8>, ConsensusKey> {
+        let Some(state) = &self.state else { return BTreeMap::new() };
+        state
+            .meta
+            .validators
+            .iter()
+            .filter_map(|v| {
+                let raw = self.db.get(&node_key("consensus_key", &v.address))?;
+                let key: [u8; 32] = raw.as_slice().try_into().ok()?;
+                Some((v.address.clone(), ConsensusKey { key: ed25519_dalek::VerifyingKey::from_bytes(&key).ok()?, power: v.power }))
+            })
+            .collect()
+    }
+
+    fn sequence(&self, account: &[u8]) -> u64 {
+        self.db.get(&node_key("account", account)).and_then(|v| v.try_into().ok()).map(u64::from_be_bytes).unwrap_or(0)
+    }
+
+    fn app_hash(&self) -> Vec<u8> {
+        let mut h = Sha256::new();
+        h.update(tss_engine::store::state_hash(&self.db, tss_engine::state::PREFIX));
+        h.update(tss_engine::store::state_hash(&self.db, NODE_PREFIX));
+        h.finalize().to_vec()
+    }
+
+    fn persist_local(&self) -> bool {
+        let Some(local) = &self.local else { return false };
+        match self.store.write(&local.to_bytes()) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot persist the local secret store");
+                false
+            }
+        }
+    }
+
+    /// Checks a transaction against signature and sequence; returns the requester and request.
+    fn check(&self, bytes: &[u8], chain_id: &str, expected_sequence: Option<u64>) -> Result<(Vec<u8>, RequestInput), (u32, String)> {
+        if bytes.first() == Some(&ENVELOPE_TAG) {
+            return Err((code::RESERVED, "transactions may not start with the envelope tag".into()));
+        }
+        let tx = Tx::from_bytes(bytes).map_err(|e| (code::MALFORMED, format!("transaction does not decode: {e}")))?;
+        let request = tx.verify(chain_id)?;
+        let account = account_address(&tx.signer);
+        let next = self.sequence(&account);
+        let ok = match expected_sequence {
+            Some(_) => tx.sequence == next,
+            None => tx.sequence >= next,
+        };
+        if !ok {
+            return Err((code::BAD_SEQUENCE, format!("sequence {} is not the account's next ({next}): replayed or out of order", tx.sequence)));
+        }
+        Ok((account.clone(), RequestInput { requester: account, request }))
+    }
+}
+
+fn event(kind: &str, attrs: &[(&str, String)]) -> Event {
+    Event { r#type: kind.to_owned(), attributes: attrs.iter().map(|(k, v)| EventAttribute { key: (*k).to_owned(), value: v.clone(), index: true }).collect() }
+}
+
+fn callback_event(cb: &Callback) -> Event {
+    let mut attrs = vec![("request", cb.request.to_string()), ("requester", hex::encode(&cb.requester))];
+    match &cb.outcome {
+        Outcome::Signature { signature, public_key } => {
+            attrs.extend([("outcome", "signature".to_owned()), ("signature", hex::encode(signature)), ("public_key", hex::encode(public_key))]);
+        }
+        Outcome::Plaintext(p) => attrs.extend([("outcome", "plaintext".to_owned()), ("plaintext", hex::encode(p))]),
+        Outcome::Reencrypted { u, v } => attrs.extend([("outcome", "reencrypted".to_owned()), ("u", hex::encode(u)), ("v", hex::encode(v))]),
+        Outcome::KeysetReady { keyset, public_key } => attrs.extend([("outcome", "keyset_ready".to_owned()), ("keyset", keyset.to_string()), ("public_key", hex::encode(public_key))]),
+        Outcome::Failed { reason } => attrs.extend([("outcome", "failed".to_owned()), ("reason", reason.clone())]),
+    }
+    event("tss.callback", &attrs)
+}
+
+fn engine_event(e: &EngineEvent) -> Event {
+    let json = serde_json::to_value(e).unwrap_or_default();
+    let (kind, body) = match json.as_object().and_then(|o| o.iter().next()) {
+        Some((k, v)) => (k.clone(), v.clone()),
+        None => ("Unknown".to_owned(), serde_json::Value::Null),
+    };
+    event(&format!("tss.{kind}"), &[("detail", body.to_string())])
+}
+
+impl Application for App {
+    fn info(&self, _request: RequestInfo) -> ResponseInfo {
+        let inner = self.lock();
+        let (height, hash) = inner.db.last_commit();
+        ResponseInfo { data: "mpcd".into(), version: env!("CARGO_PKG_VERSION").into(), app_version: 1, last_block_height: height, last_block_app_hash: hash.into() }
+    }
+
+    fn init_chain(&self, request: RequestInitChain) -> ResponseInitChain {
+        let mut inner = self.lock();
+        let genesis: serde_json::Value = serde_json::from_slice(&request.app_state_bytes).unwrap_or_default();
+        let transports = genesis.get("transport_keys").and_then(|t| t.as_object()).cloned().unwrap_or_default();
+        let params: Params = genesis.get("params").and_then(|p| serde_json::from_value(p.clone()).ok()).unwrap_or_default();
+        let mut validators = Vec::new();
+        for v in &request.validators {
+            let Some(tendermint_proto::v0_38::crypto::public_key::Sum::Ed25519(pk)) = v.pub_key.as_ref().and_then(|k| k.sum.clone()) else { continue };
+            let address = Sha256::digest(&pk).get(..20).map(<[u8]>::to_vec).unwrap_or_default();
+            let transport = transports.get(&hex::encode(&address)).and_then(|t| t.as_str()).and_then(|t| hex::decode(t).ok()).and_then(|t| <[u8; 32]>::try_from(t.as_slice()).ok());
+            let Some(transport) = transport else {
+                tracing::error!(validator = hex::encode(&address), "genesis has no transport key for this validator; it cannot hold shares");
+                continue;
+            };
+            inner.db.put(&node_key("consensus_key", &address), pk.to_vec());
+            validators.push(Validator { address, power: u64::try_from(v.power).unwrap_or(0), transport });
+        }
+        let enable = request.consensus_params.as_ref().and_then(|p| p.abci.as_ref()).map_or(0, |a| a.vote_extensions_enable_height);
+        inner.db.put(&node_key("vote_extensions_enable_height", b""), u64::try_from(enable).unwrap_or(0).to_be_bytes().to_vec());
+        let state = EngineState::genesis(&request.chain_id, params, validators);
+        state.save(&mut inner.db);
+        inner.state = Some(state);
+        tracing::info!(chain_id = %request.chain_id, validators = request.validators.len(), "genesis");
+        ResponseInitChain { app_hash: inner.app_hash().into(), ..Default::default() }
+    }
+
+    fn check_tx(&self, request: RequestCheckTx) -> ResponseCheckTx {
+        let inner = self.lock();
+        let chain_id = inner.chain_id();
+        match inner.check(&request.tx, &chain_id, None) {
+            Ok(_) => ResponseCheckTx { code: code::OK, ..Default::default() },
+            Err((code, log)) => ResponseCheckTx { code, log, ..Default::default() },
+        }
+    }
+
+    fn prepare_proposal(&self, request: RequestPrepareProposal) -> ResponsePrepareProposal {
+        let inner = self.lock();
+        let height = u64::try_from(request.height).unwrap_or(0);
+        let ext_height = height.saturating_sub(1);
+        let mut env = Envelope { height: ext_height, ..Default::default() };
+        if ext_height >= inner.vote_extensions_from() && ext_height > 0 {
+            if let Some(commit) = &request.local_last_commit {
+                env.round = u32::try_from(commit.round).unwrap_or(0);
+                for v in &commit.votes {
+                    if v.extension_signature.is_empty() {
+                        continue;
+                    }
+                    let Some(validator) = &v.validator else { continue };
+                    env.votes.push(SignedExtension { address: validator.address.to_vec(), extension: v.vote_extension.to_vec(), signature: v.extension_signature.to_vec() });
+                }
+            }
+            if let Some(state) = &inner.state {
+                let exts: Vec<(Vec<u8>, Vec<u8>)> = env.votes.iter().map(|v| (v.address.clone(), v.extension.clone())).collect();
+                env.aggregates = tss_engine::proposal::aggregate_signatures(state, &exts);
+            }
+        }
+        let envelope = env.to_bytes();
+        let max = usize::try_from(request.max_tx_bytes).unwrap_or(usize::MAX);
+        let mut size = envelope.len();
+        let mut txs = vec![envelope.into()];
+        for tx in request.txs {
+            if tx.first() == Some(&ENVELOPE_TAG) || size + tx.len() > max {
+                continue;
+            }
+            size += tx.len();
+            txs.push(tx);
+        }
+        ResponsePrepareProposal { txs }
+    }
+
+    fn process_proposal(&self, request: RequestProcessProposal) -> ResponseProcessProposal {
+        let inner = self.lock();
+        let reject = |why: String| {
+            tracing::warn!(height = request.height, reason = %why, "proposal rejected");
+            ResponseProcessProposal { status: response_process_proposal::ProposalStatus::Reject as i32 }
+        };
+        let height = u64::try_from(request.height).unwrap_or(0);
+        let Some(first) = request.txs.first() else { return reject("no injected envelope".into()) };
+        let env = match Envelope::from_bytes(first) {
+            Ok(env) => env,
+            Err(e) => return reject(format!("envelope does not decode: {e}")),
+        };
+        if request.txs.iter().skip(1).any(|t| t.first() == Some(&ENVELOPE_TAG)) {
+            return reject("a second envelope".into());
+        }
+        let ext_height = height.saturating_sub(1);
+        let active = ext_height >= inner.vote_extensions_from() && ext_height > 0;
+        if !active && !env.votes.is_empty() {
+            return reject("extensions before they are enabled".into());
+        }
+        if let Err(e) = verify_envelope(&inner.chain_id(), ext_height, &env, &inner.consensus(), active) {
+            return reject(e.to_string());
+        }
+        ResponseProcessProposal { status: response_process_proposal::ProposalStatus::Accept as i32 }
+    }
+
+    fn extend_vote(&self, request: RequestExtendVote) -> ResponseExtendVote {
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        let height = u64::try_from(request.height).unwrap_or(0);
+        let pending: Vec<(Vec<u8>, Vec<u8>)> = request
+            .txs
+            .first()
+            .and_then(|t| Envelope::from_bytes(t).ok())
+            .map(|e| e.votes.into_iter().map(|v| (v.address, v.extension)).collect())
+            .unwrap_or_default();
+        let (Some(state), Some(local)) = (&inner.state, &mut inner.local) else { return ResponseExtendVote::default() };
+        let span = tracing::info_span!("extend_vote", height);
+        let _guard = span.enter();
+        let ext = local.make_extension(state, &pending, height, &mut inner.rng);
+        // The secrets this extension depends on (spent nonces, dealings) hit the disk first.
+        if !inner.persist_local() {
+            return ResponseExtendVote::default();
+        }
+        self.metrics.extension_bytes.store(ext.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        ResponseExtendVote { vote_extension: ext.into() }
+    }
+
+    fn verify_vote_extension(&self, request: RequestVerifyVoteExtension) -> ResponseVerifyVoteExtension {
+        let inner = self.lock();
+        let budget = inner.state.as_ref().map_or(64 * 1024, |s| s.meta.params.extension_budget);
+        let status = match tss_engine::check_form(&request.vote_extension, u64::try_from(request.height).unwrap_or(0), budget) {
+            Ok(_) => response_verify_vote_extension::VerifyStatus::Accept,
+            Err(e) => {
+                tracing::warn!(height = request.height, error = %e, "vote extension refused");
+                response_verify_vote_extension::VerifyStatus::Reject
+            }
+        };
+        ResponseVerifyVoteExtension { status: status as i32 }
+    }
+
+    fn finalize_block(&self, request: RequestFinalizeBlock) -> ResponseFinalizeBlock {
+        let started = std::time::Instant::now();
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        let height = u64::try_from(request.height).unwrap_or(0);
+        let span = tracing::info_span!("finalize_block", height);
+        let _guard = span.enter();
+        let chain_id = inner.chain_id();
+        let ext_height = height.saturating_sub(1);
+        let active = ext_height >= inner.vote_extensions_from() && ext_height > 0;
+        // The payload comes from the block itself, re-verified: never from process memory.
+        let mut tx_results = Vec::with_capacity(request.txs.len());
+        let mut extensions = Vec::new();
+        let mut aggregates = Vec::new();
+        if let Some(env) = request.txs.first().and_then(|t| Envelope::from_bytes(t).ok()) {
+            match verify_envelope(&chain_id, ext_height, &env, &inner.consensus(), active) {
+                Ok(exts) => {
+                    extensions = exts;
+                    aggregates = env.aggregates;
+                }
+                Err(e) => tracing::error!(error = %e, "committed envelope does not verify; its extensions are ignored"),
+            }
+        }
+        let mut requests = Vec::new();
+        for (i, tx) in request.txs.iter().enumerate() {
+            if i == 0 && tx.first() == Some(&ENVELOPE_TAG) {
+                tx_results.push(ExecTxResult { code: code::OK, ..Default::default() });
+                continue;
+            }
+            match inner.check(tx, &chain_id, Some(0)) {
+                Ok((account, input)) => {
+                    let next = inner.sequence(&account) + 1;
+                    inner.db.put(&node_key("account", &account), next.to_be_bytes().to_vec());
+                    requests.push(input);
+                    tx_results.push(ExecTxResult { code: code::OK, ..Default::default() });
+                }
+                Err((code, log)) => tx_results.push(ExecTxResult { code, log, ..Default::default() }),
+            }
+        }
+        let Some(state) = inner.state.as_mut() else { return ResponseFinalizeBlock { tx_results, app_hash: inner.app_hash().into(), ..Default::default() } };
+        let out = state.apply(&BlockInput { height, extensions, aggregates, requests, ..Default::default() });
+        state.save(&mut inner.db);
+        let mut events: Vec<Event> = out.events.iter().map(engine_event).collect();
+        events.extend(out.callbacks.iter().map(callback_event));
+        // Request ids go back in the transactions' results, in order.
+        let mut ids = out.request_ids.iter();
+        for r in tx_results.iter_mut().skip(1).filter(|r| r.code == code::OK) {
+            if let Some(id) = ids.next() {
+                r.data = id.to_be_bytes().to_vec().into();
+                r.events.push(event("tss.request", &[("id", id.to_string())]));
+            }
+        }
+        self.metrics.record_block(&out, started.elapsed());
+        let app_hash = inner.app_hash();
+        inner.app_hash = app_hash.clone();
+        inner.finalized = i64::try_from(height).unwrap_or(i64::MAX);
+        ResponseFinalizeBlock { events, tx_results, app_hash: app_hash.into(), ..Default::default() }
+    }
+
+    fn commit(&self) -> ResponseCommit {
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        let (height, hash) = (inner.finalized, inner.app_hash.clone());
+        if let Err(e) = inner.db.commit(height, &hash) {
+            // The node cannot continue without its state on disk; CometBFT will replay.
+            tracing::error!(error = %e, "commit failed");
+            std::process::exit(1);
+        }
+        if let (Some(state), Some(local)) = (&inner.state, &mut inner.local) {
+            local.sync(state, &mut inner.rng);
+        }
+        inner.persist_local();
+        ResponseCommit::default()
+    }
+
+    fn query(&self, request: RequestQuery) -> ResponseQuery {
+        let inner = self.lock();
+        let answer = crate::query::answer(inner.state.as_ref(), &request.path, &request.data, |a| inner.sequence(a));
+        match answer {
+            Ok(value) => ResponseQuery { code: 0, value: value.into(), height: inner.db.last_commit().0, ..Default::default() },
+            Err(log) => ResponseQuery { code: 1, log, ..Default::default() },
+        }
+    }
+}

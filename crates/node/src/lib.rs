@@ -1,0 +1,11 @@
+#![doc = include_str!("../README.md")]
+
+pub mod app;
+pub mod config;
+pub mod db;
+pub mod glue;
+pub mod metrics;
+pub mod query;
+pub mod rpc;
+pub mod secret_store;
+pub mod tx;

