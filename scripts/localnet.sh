@@ -6,6 +6,7 @@
 # usage: scripts/localnet.sh start  [--dir DIR] [--validators N] [--base-port P] [--mpcd BIN] [--cometbft BIN] [--epoch-length E]
 #        scripts/localnet.sh stop   [--dir DIR]
 #        scripts/localnet.sh status [--dir DIR]
+#        N_NODE=i scripts/localnet.sh restart-node [--dir DIR]   (after a crash of node i)
 #        scripts/localnet.sh --help
 #
 # Ports of node i (0-based): p2p P+10i, rpc P+10i+1, abci P+10i+2, metrics P+10i+3.
@@ -122,11 +123,15 @@ for i in range(n):
     json.dump(g, open(f"{d}/node{i}/config/genesis.json", "w"), indent=2)
 PY
         : > "$dir/pids"
+        printf 'mpcd=%q\ncometbft=%q\n' "$mpcd" "$cometbft" > "$dir/binaries"
         for i in $(seq 0 $((n - 1))); do start_node "$i"; done
         echo "localnet of $n validators started in $dir; RPC of node 0: http://127.0.0.1:$(port 0 1)"
         ;;
     restart-node)
+        # Restarts node $N_NODE (both processes) with the binaries the localnet started with.
         i="${N_NODE:?set N_NODE to the node index}"
+        # shellcheck disable=SC1091
+        . "$dir/binaries"
         start_node "$i"
         ;;
     stop) stop ;;

@@ -119,9 +119,12 @@ pub enum EnvelopeError {
     },
 }
 
+/// Verified extensions: (validator address, extension bytes).
+pub type Extensions = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// Verifies every extension of an envelope (ProcessProposal, and again in FinalizeBlock from the
 /// block itself): known validator, no duplicate, valid signature, more than 2/3 of the power.
-pub fn verify_envelope(chain_id: &str, expected_height: u64, env: &Envelope, validators: &BTreeMap<Vec<u8>, ConsensusKey>, require_quorum: bool) -> Result<Vec<(Vec<u8>, Vec<u8>)>, EnvelopeError> {
+pub fn verify_envelope(chain_id: &str, expected_height: u64, env: &Envelope, validators: &BTreeMap<Vec<u8>, ConsensusKey>, require_quorum: bool) -> Result<Extensions, EnvelopeError> {
     if env.height != expected_height {
         return Err(EnvelopeError::WrongHeight { found: env.height, expected: expected_height });
     }

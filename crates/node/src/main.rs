@@ -280,12 +280,20 @@ pub fn wait_callback(url: &str, id: u64, from: u64) -> anyhow::Result<Value> {
             std::thread::sleep(std::time::Duration::from_millis(300));
             continue;
         }
-        for e in rpc::block_events(url, h)? {
+        let events = match rpc::block_events(url, h) {
+            Ok(events) => events,
+            // The block is committed but its results are not stored yet: ask again.
+            Err(_) => {
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                continue;
+            }
+        };
+        for e in events {
             if e.get("type").and_then(Value::as_str) == Some("tss.callback") && rpc::attribute(&e, "request") == Some(&id.to_string()) {
                 let attrs: serde_json::Map<String, Value> = e.get("attributes").and_then(Value::as_array).into_iter().flatten().filter_map(|a| Some((a.get("key")?.as_str()?.to_owned(), a.get("value")?.clone()))).collect();
-                let mut v = Value::Object(attrs);
-                v["height"] = json!(h);
-                return Ok(v);
+                let mut attrs = attrs;
+                attrs.insert("height".into(), json!(h));
+                return Ok(Value::Object(attrs));
             }
         }
         h += 1;
