@@ -49,12 +49,20 @@ pub fn run(opts: &DevnetOptions, sink: &mut dyn std::io::Write) -> Result<(), St
     }
     let (mut signatures, mut decryptions, mut failures) = (0, 0, 0);
     let mut scheduled = false;
+    let mut submitted: std::collections::BTreeMap<u64, Vec<RequestInput>> = std::collections::BTreeMap::new();
+    let mut messages: std::collections::BTreeMap<u64, Vec<u8>> = std::collections::BTreeMap::new();
     for _ in 0..blocks {
         let out = match net.step() {
             Ok(out) => out.clone(),
             Err(e) => return Err(format!("the network stopped: {e}")),
         };
         let h = net.height;
+        // Remember each signature request's message by the id the engine gave it.
+        for (id, input) in out.request_ids.iter().zip(submitted.remove(&h).unwrap_or_default()) {
+            if let Request::Sign { message, .. } = input.request {
+                messages.insert(*id, message);
+            }
+        }
         for e in &out.events {
             if json {
                 w!(sink, "{}", event_json(h, e));
@@ -67,7 +75,8 @@ pub fn run(opts: &DevnetOptions, sink: &mut dyn std::io::Write) -> Result<(), St
                 Outcome::Signature { signature, public_key } => {
                     signatures += 1;
                     if json {
-                        w!(sink, "{{\"height\":{h},\"callback\":\"signature\",\"request\":{},\"signature\":\"{}\",\"public_key\":\"{}\"}}", cb.request, hex(signature), hex(public_key));
+                        let message = messages.get(&cb.request).map(|m| String::from_utf8_lossy(m).into_owned()).unwrap_or_default();
+                        w!(sink, "{}", serde_json::json!({ "height": h, "callback": "signature", "request": cb.request, "message": message, "signature": hex(signature), "public_key": hex(public_key) }));
                     } else {
                         w!(sink, "[height {h:>4}] request {} signed: {}.. under {}..", cb.request, &hex(signature)[..16], &hex(public_key)[..16]);
                     }
@@ -99,10 +108,14 @@ pub fn run(opts: &DevnetOptions, sink: &mut dyn std::io::Write) -> Result<(), St
                 net.at(next + 26).rotate = true;
             }
             if h % 5 == 0 {
-                net.at(next).requests.push(RequestInput { requester: b"wallet-contract".to_vec(), request: Request::Sign { keyset: 0, message: format!("transfer #{h}").into_bytes(), context: Some(b"solana/0".to_vec()) } });
+                let sign = RequestInput { requester: b"wallet-contract".to_vec(), request: Request::Sign { keyset: 0, message: format!("transfer #{h}").into_bytes(), context: Some(b"solana/0".to_vec()) } };
+                submitted.entry(next).or_default().push(sign.clone());
+                net.at(next).requests.push(sign);
                 if let Some(enc) = tss_crypto::encrypt::EncryptionKey::from_bytes(key, net.state().keysets.get(&0).and_then(|k| k.current).unwrap_or(0)) {
                     if let Ok(ct) = tss_crypto::encrypt::encrypt(&enc, b"auction/bid", format!("sealed bid {h}").as_bytes(), &mut rng) {
-                        net.at(next).requests.push(RequestInput { requester: b"auction".to_vec(), request: Request::Decrypt { keyset: 0, ciphertext: ct.to_bytes(), delivery: Delivery::Public } });
+                        let decrypt = RequestInput { requester: b"auction".to_vec(), request: Request::Decrypt { keyset: 0, ciphertext: ct.to_bytes(), delivery: Delivery::Public } };
+                        submitted.entry(next).or_default().push(decrypt.clone());
+                        net.at(next).requests.push(decrypt);
                     }
                 }
             }

@@ -20,6 +20,8 @@ impl Apply<'_> {
     pub(super) fn apply_dealings(&mut self, dealings: BTreeMap<u64, Vec<(ParticipantKey, Vec<u8>)>>) {
         for (number, items) in dealings {
             let Some(session) = self.state.sessions.get(&number) else { continue };
+            let span = tracing::debug_span!("session", number, kind = session.kind.name(), keyset = session.keyset);
+            let _guard = span.enter();
             if session.status != SessionStatus::Collecting || self.height > session.deadline {
                 continue;
             }
@@ -125,6 +127,8 @@ impl Apply<'_> {
         let numbers: Vec<u64> = self.state.sessions.iter().filter(|(_, s)| s.status == SessionStatus::Collecting).map(|(n, _)| *n).collect();
         for number in numbers {
             let Some(session) = self.state.sessions.get(&number) else { continue };
+            let span = tracing::debug_span!("session", number, kind = session.kind.name(), keyset = session.keyset);
+            let _guard = span.enter();
             let Ok(ctx) = self.state.session_context(number, session) else {
                 self.fail_session(number, "the session's key or committee is no longer in state");
                 continue;
