@@ -3,7 +3,7 @@
 # mpcd (ABCI++ over TCP). Every address is loopback with a distinct port per node; nothing
 # listens elsewhere. Processes are tracked by PID in <dir>/pids and stopped by PID.
 #
-# usage: scripts/localnet.sh start  [--dir DIR] [--validators N] [--base-port P] [--mpcd BIN] [--cometbft BIN] [--epoch-length E]
+# usage: scripts/localnet.sh start  [--dir DIR] [--validators N] [--base-port P] [--mpcd BIN] [--cometbft BIN] [--epoch-length E] [--timeout-commit 500ms]
 #        scripts/localnet.sh stop   [--dir DIR]
 #        scripts/localnet.sh status [--dir DIR]
 #        N_NODE=i scripts/localnet.sh restart-node [--dir DIR]   (after a crash of node i)
@@ -17,7 +17,7 @@ set -euo pipefail
 
 cmd="${1:-}"
 [ $# -gt 0 ] && shift
-dir="./localnet"; n=4; base=27000; epoch=10
+dir="./localnet"; n=4; base=27000; epoch=10; commit="500ms"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 mpcd="$root/target/release/mpcd"
 cometbft="$(command -v cometbft || true)"
@@ -32,6 +32,7 @@ while [ $# -gt 0 ]; do
         --mpcd) mpcd="$2"; shift 2 ;;
         --cometbft) cometbft="$2"; shift 2 ;;
         --epoch-length) epoch="$2"; shift 2 ;;
+        --timeout-commit) commit="$2"; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "unknown option $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -81,9 +82,9 @@ case "$cmd" in
             addr="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["address"].lower())' "$dir/node$i/config/priv_validator_key.json")"
             transports="$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d[sys.argv[2]]=sys.argv[3]; print(json.dumps(d))' "$transports" "$addr" "$t")"
             cfg="$dir/node$i/config/config.toml"
-            python3 - "$cfg" "$(port "$i" 0)" "$(port "$i" 1)" "$(port "$i" 2)" "$peers" <<'PY'
+            python3 - "$cfg" "$(port "$i" 0)" "$(port "$i" 1)" "$(port "$i" 2)" "$peers" "$commit" <<'PY'
 import re, sys
-path, p2p, rpc, abci, peers = sys.argv[1:]
+path, p2p, rpc, abci, peers, commit = sys.argv[1:]
 s = open(path).read()
 def setkey(section, key, value):
     global s
@@ -101,7 +102,7 @@ setkey('p2p', 'persistent_peers', f'"{peers}"')
 setkey('p2p', 'addr_book_strict', 'false')
 setkey('p2p', 'allow_duplicate_ip', 'true')
 setkey('p2p', 'pex', 'false')
-setkey('consensus', 'timeout_commit', '"500ms"')
+setkey('consensus', 'timeout_commit', f'"{commit}"')
 setkey('', 'moniker', '"localnet"')
 open(path, 'w').write(s)
 PY

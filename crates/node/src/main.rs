@@ -85,6 +85,12 @@ enum Command {
         /// Wait for the request's callback and print it.
         #[arg(long, global = true)]
         wait: bool,
+        /// Return as soon as the mempool accepts the transaction (broadcast_tx_sync).
+        #[arg(long, global = true)]
+        sync: bool,
+        /// Use this account sequence instead of asking the chain (for many transactions per block).
+        #[arg(long, global = true)]
+        sequence: Option<u64>,
     },
     /// Read chain state.
     Query {
@@ -204,11 +210,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", json!({ "public_key": hex::encode(key.verifying_key().to_bytes()), "account": hex::encode(account_address(&key.verifying_key().to_bytes())) }));
             Ok(())
         }
-        Command::Tx { tx, rpc: url, key, wait } => {
+        Command::Tx { tx, rpc: url, key, wait, sync, sequence } => {
             let account_key = load_account(&key)?;
             let account = account_address(&account_key.verifying_key().to_bytes());
-            let status = rpc::abci_query(&url, "/account", &account)?;
-            let sequence = status.get("sequence").and_then(Value::as_u64).unwrap_or(0);
+            let sequence = match sequence {
+                Some(s) => s,
+                None => rpc::abci_query(&url, "/account", &account)?.get("sequence").and_then(Value::as_u64).unwrap_or(0),
+            };
             let chain_id = chain_id(&url)?;
             let request = match tx {
                 TxCommand::Sign { message, keyset, context } => Request::Sign { keyset, message: message.into_bytes(), context: context.map(String::into_bytes) },
@@ -223,6 +231,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 TxCommand::CreateKeyset { threshold } => Request::CreateKeyset { threshold },
             };
             let tx = Tx::new(&chain_id, &account_key, sequence, &request);
+            if sync {
+                let result = rpc::broadcast_tx_sync(&url, &tx.to_bytes())?;
+                if result.get("code").and_then(Value::as_u64).unwrap_or(1) != 0 {
+                    anyhow::bail!("transaction refused: {result}");
+                }
+                println!("{}", json!({ "hash": result.get("hash"), "sequence": sequence }));
+                return Ok(());
+            }
             let result = rpc::broadcast_tx_commit(&url, &tx.to_bytes())?;
             let code = result.pointer("/tx_result/code").and_then(Value::as_u64).unwrap_or(1);
             let check = result.pointer("/check_tx/code").and_then(Value::as_u64).unwrap_or(0);

@@ -17,6 +17,11 @@ pub fn broadcast_tx_commit(rpc: &str, tx: &[u8]) -> anyhow::Result<Value> {
     get(rpc, &format!("broadcast_tx_commit?tx=0x{}", hex::encode(tx)))
 }
 
+/// Broadcasts a transaction once the mempool accepts it.
+pub fn broadcast_tx_sync(rpc: &str, tx: &[u8]) -> anyhow::Result<Value> {
+    get(rpc, &format!("broadcast_tx_sync?tx=0x{}", hex::encode(tx)))
+}
+
 /// An ABCI query; returns the decoded JSON value.
 pub fn abci_query(rpc: &str, path: &str, data: &[u8]) -> anyhow::Result<Value> {
     let result = get(rpc, &format!("abci_query?path=\"{path}\"&data=0x{}", hex::encode(data)))?;
