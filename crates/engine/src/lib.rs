@@ -4,6 +4,7 @@ pub mod apply;
 pub mod context;
 pub mod extension;
 pub mod local;
+pub mod merkle;
 pub mod params;
 pub mod proposal;
 mod serde64;

@@ -96,11 +96,16 @@ impl Inner {
         self.db.get(&node_key("account", account)).and_then(|v| v.try_into().ok()).map(u64::from_be_bytes).unwrap_or(0)
     }
 
+    /// The root of a Merkle tree over every state entry (engine and node records) in key order.
     fn app_hash(&self) -> Vec<u8> {
-        let mut h = Sha256::new();
-        h.update(tss_engine::store::state_hash(&self.db, tss_engine::state::PREFIX));
-        h.update(tss_engine::store::state_hash(&self.db, NODE_PREFIX));
-        h.finalize().to_vec()
+        let leaves: Vec<[u8; 32]> = self
+            .db
+            .scan_prefix(tss_engine::state::PREFIX)
+            .into_iter()
+            .chain(self.db.scan_prefix(NODE_PREFIX))
+            .map(|(k, v)| tss_engine::merkle::leaf_hash(&k, &v))
+            .collect();
+        tss_engine::merkle::root(&leaves).to_vec()
     }
 
     fn persist_local(&self) -> bool {
