@@ -8,6 +8,7 @@ pub mod merkle;
 pub mod params;
 pub mod proposal;
 mod serde64;
+mod signing;
 pub mod state;
 pub mod store;
 pub mod types;

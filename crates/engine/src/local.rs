@@ -20,7 +20,7 @@ use tss_crypto::dealing::{deal, open_shares, Dealing};
 use tss_crypto::decrypt::{decryption_share, reencryption_share};
 use tss_crypto::encrypt::{Ciphertext, EncryptionKey};
 use tss_crypto::finalize::finalize_share;
-use tss_crypto::sign::{generate_nonces, sign, signing_package, NonceCommitment, SecretNonce};
+use tss_crypto::sign::{generate_nonces, sign, SecretNonce};
 use tss_crypto::{Encode, Identifier, KeyShare, TransportPublic, TransportSecret};
 use zeroize::Zeroizing;
 
@@ -377,15 +377,7 @@ impl LocalSecrets {
             let slot = (r.keyset, a.generation, a.epoch);
             let Some(share) = self.shares.get(&slot) else { continue };
             let Some(public) = key_sets.entry(slot).or_insert_with(|| state.public_key_set(slot.0, slot.1, slot.2).ok()).clone() else { continue };
-            let commitments: Vec<NonceCommitment> = a
-                .signers
-                .iter()
-                .filter_map(|(k, raw)| id_of(k).and_then(|i| NonceCommitment::from_published_raw(i, raw).ok()))
-                .collect();
-            if commitments.len() != a.signers.len() {
-                continue;
-            }
-            let Ok(package) = signing_package(message, &commitments) else { continue };
+            let Ok(package) = crate::signing::attempt_package(message, &a.signers) else { continue };
             // The nonce leaves the store now; the caller persists that before sending.
             let Some((nonce, _)) = self.nonces.remove(my_commitment) else { continue };
             self.contributed.insert((*id, a.number));

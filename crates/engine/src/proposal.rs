@@ -3,14 +3,13 @@
 //! aggregating itself; a missing or wrong one only costs the fallback (nodes aggregate).
 
 use crate::apply::signing_key;
-use crate::context::{id_of, identifier, key_of};
+use crate::context::{identifier, key_of};
+use crate::signing::{attempt_package, parse_share};
 use crate::extension::{check_form, Item};
 use crate::state::{EngineState, Job};
 use crate::types::{ParticipantKey, RequestId};
 use std::collections::BTreeMap;
-use tss_crypto::sign::{aggregate, signing_package, NonceCommitment, SignatureShare};
-use tss_crypto::wire::{tag, Writer};
-use tss_crypto::Encode;
+use tss_crypto::sign::aggregate;
 
 /// Aggregates every signing attempt whose shares are all in `extensions` (those of the previous
 /// height). Returns (request, attempt, signature) for the block.
@@ -35,18 +34,8 @@ pub fn aggregate_signatures(state: &EngineState, extensions: &[(Vec<u8>, Vec<u8>
         }
         let Ok(public) = state.public_key_set(r.keyset, a.generation, a.epoch) else { continue };
         let key = signing_key(&public, context);
-        let commitments: Vec<NonceCommitment> = a.signers.iter().filter_map(|(k, raw)| id_of(k).and_then(|i| NonceCommitment::from_published_raw(i, raw).ok())).collect();
-        let Ok(package) = signing_package(message, &commitments) else { continue };
-        let parsed: Vec<SignatureShare> = a
-            .signers
-            .keys()
-            .filter_map(|k| {
-                let i = id_of(k)?;
-                let mut w = Writer::message(tag::SIGNATURE_SHARE);
-                w.identifier(&i).raw(got.get(k)?);
-                SignatureShare::from_bytes(&w.finish()).ok()
-            })
-            .collect();
+        let Ok(package) = attempt_package(message, &a.signers) else { continue };
+        let parsed: Vec<_> = a.signers.keys().filter_map(|k| parse_share(k, got.get(k)?)).collect();
         if let Ok(signature) = aggregate(&package, &parsed, &key) {
             out.push((request, attempt, signature));
         }

@@ -8,13 +8,14 @@
 //! starts at once.
 
 use super::Apply;
-use crate::context::{id_of, key_of};
+use crate::context::key_of;
 use crate::state::{Attempt, Job, Owner, PendingRequest};
 use crate::types::{BlameReason, Delivery, Outcome, ParticipantKey, Request, RequestInput, NETWORK_KEYSET};
 use std::collections::BTreeMap;
 use tss_crypto::decrypt::{combine, combine_reencryption, verify_decryption_shares, verify_reencryption_shares, DecryptionShare, ReencryptionShare};
 use tss_crypto::encrypt::{Ciphertext, EncryptionKey};
-use tss_crypto::sign::{aggregate, signing_package, NonceCommitment, SignatureShare};
+use crate::signing::{attempt_package, parse_share};
+use tss_crypto::sign::aggregate;
 use tss_crypto::{Encode, KeyTweak, PublicKeySet, TransportPublic};
 
 /// The derivation context actually used: on the network key every caller gets its own derived
@@ -192,29 +193,19 @@ impl Apply<'_> {
         }
         let r_keyset = self.state.requests.get(&id).map(|r| r.keyset).unwrap_or_default();
         let Some(public) = self.key_set(r_keyset, a.generation, a.epoch).map(|p| signing_key(&p, context)) else { return Err(Vec::new()) };
-        let mut commitments = Vec::new();
-        let mut bad = Vec::new();
-        for (signer, raw) in &a.signers {
-            match id_of(signer).map(|i| NonceCommitment::from_published_raw(i, raw)) {
-                Some(Ok(c)) => commitments.push(c),
-                _ => bad.push(*signer),
+        let package = match attempt_package(message, &a.signers) {
+            Ok(package) => package,
+            Err(bad) => {
+                for b in &bad {
+                    self.blame(b, BlameReason::InvalidNonceCommitment);
+                }
+                return Err(bad);
             }
-        }
-        for b in &bad {
-            self.blame(b, BlameReason::InvalidNonceCommitment);
-        }
-        if !bad.is_empty() {
-            return Err(bad);
-        }
-        let Ok(package) = signing_package(message, &commitments) else { return Err(Vec::new()) };
+        };
         let mut shares = Vec::new();
+        let mut bad = Vec::new();
         for (signer, z) in &a.shares {
-            let parsed = id_of(signer).and_then(|i| {
-                let mut w = tss_crypto::wire::Writer::message(tss_crypto::wire::tag::SIGNATURE_SHARE);
-                w.identifier(&i).raw(z);
-                SignatureShare::from_bytes(&w.finish()).ok()
-            });
-            match parsed {
+            match parse_share(signer, z) {
                 Some(s) => shares.push(s),
                 None => bad.push(*signer),
             }
