@@ -205,8 +205,12 @@ pub struct PendingRequest {
     pub attempt: Option<Attempt>,
     /// Attempts made.
     pub attempts: u32,
-    /// Holders excluded after failing an attempt.
+    /// Holders excluded after a provable fault (invalid share or commitment).
     pub excluded: BTreeSet<ParticipantKey>,
+    /// Signers whose share was missing from an attempt: weak evidence (a proposer may have
+    /// dropped their extension), so they are tried last, never barred.
+    #[serde(default)]
+    pub missed: BTreeSet<ParticipantKey>,
 }
 
 /// Chain-wide bookkeeping.

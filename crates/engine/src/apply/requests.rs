@@ -94,7 +94,17 @@ impl Apply<'_> {
         };
         self.state.requests.insert(
             id,
-            PendingRequest { requester: requester.clone(), keyset: keyset_id, generation, job, submitted: self.height, attempt: None, attempts: 0, excluded: Default::default() },
+            PendingRequest {
+                requester: requester.clone(),
+                keyset: keyset_id,
+                generation,
+                job,
+                submitted: self.height,
+                attempt: None,
+                attempts: 0,
+                excluded: Default::default(),
+                missed: Default::default(),
+            },
         );
         Ok(())
     }
@@ -177,7 +187,7 @@ impl Apply<'_> {
                         self.blame(m, BlameReason::MissingSignatureShare);
                     }
                     if let Some(r) = self.state.requests.get_mut(&id) {
-                        r.excluded.extend(missing);
+                        r.missed.extend(missing);
                         r.excluded.extend(culprits);
                         r.attempt = None;
                     }
@@ -321,9 +331,14 @@ impl Apply<'_> {
                         .filter(|k| !r.excluded.contains(k) && self.state.nonces.get(k).is_some_and(|p| !p.is_empty()))
                         .map(|k| (self.state.meta.last_seen.get(&k).copied().unwrap_or(0), k))
                         .collect();
-                    // Most recently seen first; ties broken by a per-request hash so that load
-                    // spreads over the committee and every member is eventually exercised.
-                    candidates.sort_by(|x, y| y.0.cmp(&x.0).then_with(|| rank(id, r.attempts, &x.1).cmp(&rank(id, r.attempts, &y.1))));
+                    // Signers that missed an earlier attempt last, then the most recently seen;
+                    // ties broken by a per-request hash so that load spreads over the committee.
+                    candidates.sort_by(|x, y| {
+                        r.missed.contains(&x.1)
+                            .cmp(&r.missed.contains(&y.1))
+                            .then(y.0.cmp(&x.0))
+                            .then_with(|| rank(id, r.attempts, &x.1).cmp(&rank(id, r.attempts, &y.1)))
+                    });
                     if candidates.len() < t {
                         if h >= r.submitted + give_up_after {
                             self.complete(id, Outcome::Failed { reason: format!("not enough signers with published nonces: {} of {t}", candidates.len()) });
