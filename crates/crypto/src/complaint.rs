@@ -5,7 +5,11 @@
 //! `log_G(X_j) == log_P(K)`. Every node can then decrypt that one share and decide the same
 //! way ([`judge`]): if the share does not decrypt or does not match the dealer's commitments the
 //! complaint is upheld and the dealer disqualified; otherwise the complainer is blamed.
-//! Revealing `K` exposes only this one dealing's share to this recipient, which is already bad.
+//! Revealing `K` exposes only this one dealing's share to this recipient, which is already bad,
+//! and tells the dealer nothing it could not compute: every dealing proves knowledge of its
+//! ephemeral secret `e` ([`crate::pok::Statement::Ephemeral`]), so `K = e * X_j` is already its
+//! own. A complaint names the dealing it accuses by digest ([`Dealing::digest`]) and is judged
+//! only against that dealing.
 
 use crate::committee::id_scalar;
 use crate::dealing::{share_aad, share_matches, Dealing};
@@ -26,6 +30,8 @@ pub struct Complaint {
     pub complainer: Identifier,
     /// Whom it accuses.
     pub dealer: Identifier,
+    /// [`Dealing::digest`] of the accused dealing.
+    pub dealing: [u8; 32],
     /// The revealed Diffie-Hellman point `K = x_j * P` (edwards form, sign fixed by the proof).
     pub revealed: CanonicalPoint,
     /// Proof that `K` is the complainer's Diffie-Hellman secret with the dealing's ephemeral key.
@@ -47,9 +53,12 @@ pub enum Verdict {
     },
 }
 
-fn transcript(ctx: &SessionContext, complainer: &Identifier, dealer: &Identifier) -> Transcript {
-    let mut t = Transcript::new("tss/complaint/v1");
-    t.append(b"session", ctx.digest()).append(b"complainer", &complainer.serialize()).append(b"dealer", &dealer.serialize());
+fn transcript(ctx: &SessionContext, complainer: &Identifier, dealer: &Identifier, dealing: &[u8; 32]) -> Transcript {
+    let mut t = Transcript::new("tss/complaint/v2");
+    t.append(b"session", ctx.digest())
+        .append(b"complainer", &complainer.serialize())
+        .append(b"dealer", &dealer.serialize())
+        .append(b"dealing", dealing);
     t
 }
 
@@ -68,14 +77,15 @@ pub fn complain<R: RngCore + CryptoRng>(
     let p = CanonicalPoint::new(*ephemeral.lifted());
     let h1 = CanonicalPoint::new(*member.transport.lifted());
     let revealed = CanonicalPoint::new(p.point() * *x);
-    let proof = DleqProof::prove(&transcript(ctx, me, &dealing.dealer), &h1, &p, &revealed, &x, rng);
-    Ok(Complaint { complainer: *me, dealer: dealing.dealer, revealed, proof })
+    let digest = dealing.digest();
+    let proof = DleqProof::prove(&transcript(ctx, me, &dealing.dealer, &digest), &h1, &p, &revealed, &x, rng);
+    Ok(Complaint { complainer: *me, dealer: dealing.dealer, dealing: digest, revealed, proof })
 }
 
 /// Decides a complaint against a publicly valid dealing.
 pub fn judge(ctx: &SessionContext, dealing: &Dealing, c: &Complaint) -> Verdict {
     let rejected = Verdict::Rejected { complainer: c.complainer };
-    if c.dealer != dealing.dealer {
+    if c.dealer != dealing.dealer || c.dealing != dealing.digest() {
         return rejected;
     }
     let (Some(pos), Some(ephemeral)) = (ctx.recipients().position(&c.complainer), TransportPublic::from_bytes(dealing.ephemeral)) else {
@@ -89,7 +99,7 @@ pub fn judge(ctx: &SessionContext, dealing: &Dealing, c: &Complaint) -> Verdict 
     }
     let h1 = CanonicalPoint::new(*member.transport.lifted());
     let p = CanonicalPoint::new(*ephemeral.lifted());
-    if !c.proof.verify(&transcript(ctx, &c.complainer, &c.dealer), &h1, &p, &c.revealed) {
+    if !c.proof.verify(&transcript(ctx, &c.complainer, &c.dealer, &c.dealing), &h1, &p, &c.revealed) {
         return rejected;
     }
     let shared = zeroize::Zeroizing::new(to_x25519(c.revealed.point()));
@@ -105,10 +115,12 @@ pub fn judge(ctx: &SessionContext, dealing: &Dealing, c: &Complaint) -> Verdict 
 
 impl Encode for Complaint {
     const TAG: u8 = tag::COMPLAINT;
-    const MAX_LEN: usize = 2 + 32 * 3 + DLEQ_PROOF_LEN;
+    /// Version 2 added the accused dealing's digest.
+    const VERSION: u8 = 2;
+    const MAX_LEN: usize = 2 + 32 * 4 + DLEQ_PROOF_LEN;
 
     fn encode_body(&self, w: &mut Writer) {
-        w.identifier(&self.complainer).identifier(&self.dealer).point(&self.revealed);
+        w.identifier(&self.complainer).identifier(&self.dealer).raw(&self.dealing).point(&self.revealed);
         self.proof.encode(w);
     }
 
@@ -116,6 +128,7 @@ impl Encode for Complaint {
         Ok(Self {
             complainer: r.identifier("complainer")?,
             dealer: r.identifier("dealer")?,
+            dealing: r.array("dealing digest")?,
             revealed: r.point("revealed secret")?,
             proof: DleqProof::decode(r)?,
         })
@@ -129,7 +142,7 @@ mod tests {
     use crate::committee::{Committee, Member};
     use crate::dealing::{open_share, share_aad, verify_dealing};
     use crate::group::{mul_base, SecretPolynomial};
-    use crate::pok::SchnorrProof;
+    use crate::pok::{SchnorrProof, Statement};
     use crate::session::SessionKind;
     use curve25519_dalek::scalar::Scalar;
     use rand_chacha::rand_core::SeedableRng;
@@ -154,9 +167,11 @@ mod tests {
     fn dealing_with_wrong_value(s: &Setup, dealer: Identifier, victim: Identifier, rng: &mut ChaCha20Rng) -> Dealing {
         let poly = SecretPolynomial::random(Scalar::random(rng), 2, rng);
         let commitments = poly.commit();
-        let proof = Some(SchnorrProof::prove(s.ctx.digest(), &dealer, &poly.constant(), &commitments[0], rng));
+        let proof = Some(SchnorrProof::prove(Statement::ConstantTerm, s.ctx.digest(), &dealer, &poly.constant(), &commitments[0], rng));
         let eph = TransportSecret::generate(rng);
         let ephemeral = eph.public().to_bytes();
+        let lifted = CanonicalPoint::new(*eph.public().lifted());
+        let ephemeral_proof = SchnorrProof::prove(Statement::Ephemeral, s.ctx.digest(), &dealer, &eph.signed_scalar(), &lifted, rng);
         let encrypted_shares = s
             .ctx
             .recipients()
@@ -171,7 +186,7 @@ mod tests {
                 transport::seal_scalar(&shared, &share_aad(&s.ctx, &dealer, &m.id, &ephemeral, &m.transport), &v)
             })
             .collect();
-        Dealing { dealer, commitments, proof, ephemeral, encrypted_shares }
+        Dealing { dealer, commitments, proof, ephemeral, ephemeral_proof, encrypted_shares }
     }
 
     #[test]
@@ -210,7 +225,10 @@ mod tests {
         let twisted = Complaint { revealed: CanonicalPoint::new(good.revealed.point() + torsion), ..good.clone() };
         assert_eq!(judge(&s.ctx, &d, &twisted), Verdict::Rejected { complainer: victim });
         // A complaint about another dealer's dealing.
-        let misdirected = Complaint { dealer: other, ..good };
+        let misdirected = Complaint { dealer: other, ..good.clone() };
         assert_eq!(judge(&s.ctx, &d, &misdirected), Verdict::Rejected { complainer: victim });
+        // A complaint that names another dealing of the same dealer (another digest).
+        let elsewhere = Complaint { dealing: [7; 32], ..good };
+        assert_eq!(judge(&s.ctx, &d, &elsewhere), Verdict::Rejected { complainer: victim });
     }
 }

@@ -1,8 +1,10 @@
 //! Dealings: one participant's contribution to a DKG, refresh or reshare.
 //!
 //! A dealing is Feldman commitments to a random polynomial `f_i` of degree `t-1`, the
-//! encrypted evaluations `f_i(x_j)` for every recipient `j`, and — for a DKG — a proof of
-//! knowledge of `f_i(0)` bound to the session. The constant term is fixed by the session kind:
+//! encrypted evaluations `f_i(x_j)` for every recipient `j` under one ephemeral X25519 key with
+//! a proof of knowledge of that key's secret, and — for a DKG — a proof of knowledge of
+//! `f_i(0)`; both proofs are bound to the session and the dealer ([`crate::pok`]). The
+//! constant term is fixed by the session kind:
 //!
 //! | kind    | `f_i(0)`                | public check on `C_i0`            |
 //! |---------|-------------------------|-----------------------------------|
@@ -18,7 +20,7 @@ use crate::committee::{id_scalar, MAX_COMMITTEE};
 use crate::error::Error;
 use crate::group::{self, is_zero_mod_torsion, powers, CanonicalPoint, SecretPolynomial};
 use crate::keys::KeyShare;
-use crate::pok::{self, SchnorrProof};
+use crate::pok::{self, SchnorrProof, Statement};
 use crate::session::{SessionContext, SessionKind};
 use crate::transcript::Transcript;
 use crate::transport::{self, TransportPublic, TransportSecret, SEALED_SCALAR_LEN};
@@ -29,7 +31,8 @@ use curve25519_dalek::traits::VartimeMultiscalarMul;
 use frost_ed25519::Identifier;
 use rand_core::{CryptoRng, RngCore};
 use std::collections::{BTreeMap, BTreeSet};
-use zeroize::Zeroizing;
+use subtle::ConstantTimeEq;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 /// One participant's dealing.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,6 +45,10 @@ pub struct Dealing {
     pub proof: Option<SchnorrProof>,
     /// The dealing's ephemeral X25519 public key.
     pub ephemeral: [u8; 32],
+    /// Proof of knowledge of the ephemeral key's secret, bound to the session and the dealer.
+    /// Without it a dealer could reuse another dealing's ephemeral key and make the complaints
+    /// against its own dealing reveal the Diffie-Hellman secrets of that other dealing.
+    pub ephemeral_proof: SchnorrProof,
     /// `f(x_j)` sealed to each recipient, in the committee's identifier order.
     pub encrypted_shares: Vec<[u8; SEALED_SCALAR_LEN]>,
 }
@@ -71,24 +78,41 @@ pub fn deal<R: RngCore + CryptoRng>(
         return Err(Error::UnknownParticipant(dealer));
     }
     // Step 1: choose the constant term as the session kind demands.
-    let constant = match ctx.kind() {
+    let constant = Zeroizing::new(match ctx.kind() {
         SessionKind::Dkg => group::random_nonzero_scalar(rng),
         SessionKind::Refresh { .. } => Scalar::ZERO,
         SessionKind::Reshare { .. } => match current_share {
             Some(share) if share.id == dealer => share.secret,
             _ => return Err(Error::UnknownParticipant(dealer)),
         },
-    };
+    });
+    // Everything random below comes from an RNG hedged with the session, the dealer and the
+    // constant term: a repeated `rng` (a restored VM snapshot) cannot make two dealings of
+    // different secrets share coefficients or ephemeral keys.
+    let mut hedge = Transcript::new("tss/deal/v1");
+    hedge.append(b"session", ctx.digest()).append(b"dealer", &dealer.serialize());
+    let mut rng = hedge.hedged_rng(constant.as_bytes(), rng);
     // Step 2: a random polynomial of degree t-1 and its Feldman commitments.
-    let poly = SecretPolynomial::random(constant, ctx.recipients().threshold(), rng);
+    let poly = SecretPolynomial::random(*constant, ctx.recipients().threshold(), &mut rng);
     let commitments = poly.commit();
     let c0 = commitments.first().copied().unwrap_or_else(|| CanonicalPoint::new(group::identity()));
     // Step 3 (DKG): prove knowledge of the constant term, bound to the session and dealer.
     let proof = matches!(ctx.kind(), SessionKind::Dkg)
-        .then(|| SchnorrProof::prove(ctx.digest(), &dealer, &poly.constant(), &c0, rng));
-    // Step 4: seal f(x_j) to every recipient under one ephemeral X25519 key.
-    let ephemeral_secret = TransportSecret::generate(rng);
-    let ephemeral = ephemeral_secret.public().to_bytes();
+        .then(|| SchnorrProof::prove(Statement::ConstantTerm, ctx.digest(), &dealer, &poly.constant(), &c0, &mut rng));
+    // Step 4: one ephemeral X25519 key for the dealing, with a proof that the dealer knows its
+    // secret (so a complaint's revealed Diffie-Hellman value tells it nothing new).
+    let ephemeral_secret = TransportSecret::generate(&mut rng);
+    let ephemeral_public = ephemeral_secret.public();
+    let ephemeral = ephemeral_public.to_bytes();
+    let ephemeral_proof = SchnorrProof::prove(
+        Statement::Ephemeral,
+        ctx.digest(),
+        &dealer,
+        &ephemeral_secret.signed_scalar(),
+        &CanonicalPoint::new(*ephemeral_public.lifted()),
+        &mut rng,
+    );
+    // Step 5: seal f(x_j) to every recipient under the ephemeral key.
     let encrypted_shares = ctx
         .recipients()
         .members()
@@ -99,7 +123,25 @@ pub fn deal<R: RngCore + CryptoRng>(
             transport::seal_scalar(&shared, &share_aad(ctx, &dealer, &m.id, &ephemeral, &m.transport), &value)
         })
         .collect();
-    Ok(Dealing { dealer, commitments, proof, ephemeral, encrypted_shares })
+    Ok(Dealing { dealer, commitments, proof, ephemeral, ephemeral_proof, encrypted_shares })
+}
+
+impl Dealing {
+    /// A digest of the dealing's canonical encoding; a complaint names the dealing it accuses
+    /// by it.
+    pub fn digest(&self) -> [u8; 32] {
+        let mut t = Transcript::new("tss/dealing-digest/v1");
+        t.append(b"dealing", &self.to_bytes());
+        let wide = t.digest();
+        let mut out = [0u8; 32];
+        out.copy_from_slice(wide.get(..32).unwrap_or(&[0u8; 32]));
+        out
+    }
+
+    /// The ephemeral key as an edwards25519 point, if it is a valid prime-order X25519 key.
+    fn ephemeral_point(&self) -> Option<CanonicalPoint> {
+        TransportPublic::from_bytes(self.ephemeral).map(|p| CanonicalPoint::new(*p.lifted()))
+    }
 }
 
 /// The checks on a dealing that need no pairing with other dealings: everything but the
@@ -148,21 +190,43 @@ fn check_form(ctx: &SessionContext, d: &Dealing) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// Publicly verifies one dealing.
-pub fn verify_dealing(ctx: &SessionContext, d: &Dealing) -> Result<(), Error> {
-    check_form(ctx, d).map_err(|reason| Error::InvalidDealing { dealer: d.dealer, reason })?;
+/// The proofs a dealing carries, with the point each is about: the ephemeral key's, then (DKG
+/// only) the constant term's. Only for dealings that passed [`check_form`].
+fn proofs(d: &Dealing) -> Vec<(Statement, &SchnorrProof, CanonicalPoint)> {
+    let mut out = Vec::with_capacity(2);
+    if let Some(p) = d.ephemeral_point() {
+        out.push((Statement::Ephemeral, &d.ephemeral_proof, p));
+    }
     if let (Some(proof), Some(c0)) = (&d.proof, d.commitments.first()) {
-        if !proof.verify(ctx.digest(), &d.dealer, c0) {
-            return Err(Error::InvalidDealing { dealer: d.dealer, reason: "invalid proof of knowledge" });
+        out.push((Statement::ConstantTerm, proof, *c0));
+    }
+    out
+}
+
+/// Checks one dealing's proofs alone; the reason names the first that fails.
+fn check_proofs(ctx: &SessionContext, d: &Dealing) -> Result<(), &'static str> {
+    for (what, proof, point) in proofs(d) {
+        if !proof.verify(what, ctx.digest(), &d.dealer, &point) {
+            return Err(match what {
+                Statement::Ephemeral => "invalid proof of knowledge of the ephemeral key",
+                Statement::ConstantTerm => "invalid proof of knowledge",
+            });
         }
     }
     Ok(())
 }
 
-/// Publicly verifies all dealings of a round at once. Proofs of knowledge are checked in one
+/// Publicly verifies one dealing.
+pub fn verify_dealing(ctx: &SessionContext, d: &Dealing) -> Result<(), Error> {
+    check_form(ctx, d).and_then(|()| check_proofs(ctx, d)).map_err(|reason| Error::InvalidDealing { dealer: d.dealer, reason })
+}
+
+/// Publicly verifies all dealings of a round at once. Proofs of knowledge (every dealing's
+/// ephemeral-key proof, and a DKG dealing's constant-term proof) are checked in one
 /// multiscalar multiplication with coefficients derived from a hash of every dealing (so the
-/// result is deterministic and a dealer cannot aim at them); when the batch fails each proof is
-/// checked alone to name the culprits. A second dealing from the same dealer is invalid.
+/// result is deterministic and a dealer cannot aim at them); when the batch fails each dealing's
+/// proofs are checked alone to name the culprits. A second dealing from the same dealer is
+/// invalid.
 ///
 /// Returns one result per input, in input order.
 pub fn verify_dealings(ctx: &SessionContext, dealings: &[Dealing]) -> Vec<Result<(), Error>> {
@@ -176,39 +240,44 @@ pub fn verify_dealings(ctx: &SessionContext, dealings: &[Dealing]) -> Vec<Result
             check_form(ctx, d).map_err(|reason| Error::InvalidDealing { dealer: d.dealer, reason })
         })
         .collect();
-    if !matches!(ctx.kind(), SessionKind::Dkg) {
-        return results;
-    }
-    // Batch: sum_i rho_i * (z_i*G - R_i - c_i*C_i0) == 0 (mod torsion).
-    let mut batch_t = Transcript::new("tss/dealing-pok-batch/v1");
+    // Batch: sum_k rho_k * (z_k*G - R_k - c_k*C_k) == 0 (mod torsion), over every proof.
+    let mut batch_t = Transcript::new("tss/dealing-pok-batch/v2");
     batch_t.append(b"session", ctx.digest());
     let mut items = Vec::new();
     for (i, (d, r)) in dealings.iter().zip(&results).enumerate() {
-        if let (Ok(()), Some(proof), Some(c0)) = (r, &d.proof, d.commitments.first()) {
-            batch_t.append(b"C0", &c0.to_bytes()).append(b"R", &proof.r.to_bytes()).append(b"z", proof.z.as_bytes());
-            items.push((i, proof, c0, pok::challenge(ctx.digest(), &d.dealer, c0, &proof.r)));
+        if r.is_err() {
+            continue;
+        }
+        items.push(i);
+        for (_, proof, point) in proofs(d) {
+            batch_t.append(b"C", &point.to_bytes()).append(b"R", &proof.r.to_bytes()).append(b"z", proof.z.as_bytes());
         }
     }
     let mut g_scalar = Scalar::ZERO;
-    let mut scalars = Vec::with_capacity(2 * items.len() + 1);
-    let mut points: Vec<EdwardsPoint> = Vec::with_capacity(2 * items.len() + 1);
-    for (k, (_, proof, c0, c)) in items.iter().enumerate() {
-        let rho = batch_t.challenge_u128(b"rho", k as u64);
-        g_scalar += rho * proof.z;
-        scalars.push(-rho);
-        points.push(*proof.r.point());
-        scalars.push(-(rho * c));
-        points.push(*c0.point());
+    let mut scalars = Vec::with_capacity(4 * items.len() + 1);
+    let mut points: Vec<EdwardsPoint> = Vec::with_capacity(4 * items.len() + 1);
+    let mut k = 0u64;
+    for d in items.iter().filter_map(|i| dealings.get(*i)) {
+        for (what, proof, point) in proofs(d) {
+            let rho = batch_t.challenge_u128(b"rho", k);
+            k += 1;
+            let c = pok::challenge(what, ctx.digest(), &d.dealer, &point, &proof.r);
+            g_scalar += rho * proof.z;
+            scalars.push(-rho);
+            points.push(*proof.r.point());
+            scalars.push(-(rho * c));
+            points.push(*point.point());
+        }
     }
     scalars.push(g_scalar);
     points.push(curve25519_dalek::constants::ED25519_BASEPOINT_POINT);
     if is_zero_mod_torsion(&EdwardsPoint::vartime_multiscalar_mul(scalars, points)) {
         return results;
     }
-    for (i, proof, c0, _) in items {
+    for i in items {
         if let (Some(d), Some(slot)) = (dealings.get(i), results.get_mut(i)) {
-            if !proof.verify(ctx.digest(), &d.dealer, c0) {
-                *slot = Err(Error::InvalidDealing { dealer: d.dealer, reason: "invalid proof of knowledge" });
+            if let Err(reason) = check_proofs(ctx, d) {
+                *slot = Err(Error::InvalidDealing { dealer: d.dealer, reason });
             }
         }
     }
@@ -216,7 +285,24 @@ pub fn verify_dealings(ctx: &SessionContext, dealings: &[Dealing]) -> Vec<Result
 }
 
 /// A sub-share `f_i(x_j)` received from one dealer.
-pub type SubShare = Zeroizing<Scalar>;
+///
+/// # Security
+/// Secret: zeroized on drop, printed as `<redacted>`.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct SubShare(Scalar);
+
+impl std::ops::Deref for SubShare {
+    type Target = Scalar;
+    fn deref(&self) -> &Scalar {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SubShare {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SubShare(<redacted>)")
+    }
+}
 
 /// Decrypts the share a dealing holds for `me` without checking it against the commitments.
 fn decrypt_share(ctx: &SessionContext, d: &Dealing, me: &Identifier, secret: &TransportSecret) -> Option<SubShare> {
@@ -225,15 +311,20 @@ fn decrypt_share(ctx: &SessionContext, d: &Dealing, me: &Identifier, secret: &Tr
     let sealed = d.encrypted_shares.get(pos)?;
     let ephemeral = TransportPublic::from_bytes(d.ephemeral)?;
     let shared = secret.diffie_hellman(&ephemeral);
-    transport::open_scalar(&shared, &share_aad(ctx, &d.dealer, me, &d.ephemeral, &member.transport), sealed)
+    let value = transport::open_scalar(&shared, &share_aad(ctx, &d.dealer, me, &d.ephemeral, &member.transport), sealed)?;
+    Some(SubShare(*value))
 }
 
-/// Whether `value*G == sum_k x^k C_k` (mod torsion).
+/// Whether `8*(value*G) == 8*(sum_k x^k C_k)`. The right side is public (variable time); the
+/// secret side is a constant-time base-point multiplication, compared in constant time.
 pub(crate) fn share_matches(commitments: &[CanonicalPoint], x: &Scalar, value: &Scalar) -> bool {
-    let mut scalars = powers(x, commitments.len());
-    scalars.push(-value);
-    let points = commitments.iter().map(|c| *c.point()).chain([curve25519_dalek::constants::ED25519_BASEPOINT_POINT]);
-    is_zero_mod_torsion(&EdwardsPoint::vartime_multiscalar_mul(scalars, points))
+    let expected = EdwardsPoint::vartime_multiscalar_mul(powers(x, commitments.len()), commitments.iter().map(|c| *c.point()));
+    constant_time_equal_mod_torsion(&group::mul_base(value), &expected)
+}
+
+/// `8*a == 8*b`, in constant time in `a`.
+fn constant_time_equal_mod_torsion(a: &EdwardsPoint, b: &EdwardsPoint) -> bool {
+    a.mul_by_cofactor().ct_eq(&b.mul_by_cofactor()).into()
 }
 
 /// Decrypts and checks the share dealt to `me` (recipient-side verification).
@@ -275,20 +366,21 @@ pub fn open_shares<R: RngCore + CryptoRng>(
         }
     }
     let xs = powers(&x, t);
-    let mut g_scalar = Scalar::ZERO;
-    let mut scalars = Vec::with_capacity(opened.len() * t + 1);
-    let mut points = Vec::with_capacity(opened.len() * t + 1);
+    let mut g_scalar = Zeroizing::new(Scalar::ZERO);
+    let mut scalars = Vec::with_capacity(opened.len() * t);
+    let mut points = Vec::with_capacity(opened.len() * t);
+    // sum_i rho_i * s_i * G (secret: constant time) against sum_i rho_i * sum_k x^k C_ik
+    // (public: variable time).
     for (d, s) in &opened {
         let rho = Scalar::from((u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64()));
-        g_scalar -= rho * **s;
+        *g_scalar += rho * **s;
         for (xk, c) in xs.iter().zip(&d.commitments) {
             scalars.push(rho * xk);
             points.push(*c.point());
         }
     }
-    scalars.push(g_scalar);
-    points.push(curve25519_dalek::constants::ED25519_BASEPOINT_POINT);
-    let batch_ok = is_zero_mod_torsion(&EdwardsPoint::vartime_multiscalar_mul(scalars, points));
+    let expected = EdwardsPoint::vartime_multiscalar_mul(scalars, points);
+    let batch_ok = constant_time_equal_mod_torsion(&group::mul_base(&g_scalar), &expected);
     let mut good = BTreeMap::new();
     for (d, s) in opened {
         if batch_ok || share_matches(&d.commitments, &x, &s) {
@@ -301,10 +393,12 @@ pub fn open_shares<R: RngCore + CryptoRng>(
     Ok((good, bad))
 }
 
-const MAX_DEALING_LEN: usize = 2 + 32 + 2 + MAX_COMMITTEE * 32 + 1 + 64 + 32 + 2 + MAX_COMMITTEE * SEALED_SCALAR_LEN;
+const MAX_DEALING_LEN: usize = 2 + 32 + 2 + MAX_COMMITTEE * 32 + 1 + 64 + 32 + 64 + 2 + MAX_COMMITTEE * SEALED_SCALAR_LEN;
 
 impl Encode for Dealing {
     const TAG: u8 = tag::DEALING;
+    /// Version 2 added the ephemeral key's proof of knowledge.
+    const VERSION: u8 = 2;
     const MAX_LEN: usize = MAX_DEALING_LEN;
 
     fn encode_body(&self, w: &mut Writer) {
@@ -321,7 +415,9 @@ impl Encode for Dealing {
                 w.u8(0);
             }
         }
-        w.raw(&self.ephemeral).u16(u16::try_from(self.encrypted_shares.len()).unwrap_or(u16::MAX));
+        w.raw(&self.ephemeral);
+        self.ephemeral_proof.encode(w);
+        w.u16(u16::try_from(self.encrypted_shares.len()).unwrap_or(u16::MAX));
         for s in &self.encrypted_shares {
             w.raw(s);
         }
@@ -340,8 +436,9 @@ impl Encode for Dealing {
             _ => return Err(DecodeError::Invalid("proof flag")),
         };
         let ephemeral = r.array("ephemeral key")?;
+        let ephemeral_proof = SchnorrProof::decode(r)?;
         let m = r.count("encrypted shares", MAX_COMMITTEE, SEALED_SCALAR_LEN)?;
         let encrypted_shares = (0..m).map(|_| r.array("encrypted share")).collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { dealer, commitments, proof, ephemeral, encrypted_shares })
+        Ok(Self { dealer, commitments, proof, ephemeral, ephemeral_proof, encrypted_shares })
     }
 }

@@ -196,10 +196,14 @@ pub fn reencryption_share<R: RngCore + CryptoRng>(
     let e = ct.verify(key)?;
     let y = public.verifying_share(&share.id).ok_or(Error::UnknownParticipant(share.id))?;
     let tp = transport.lifted();
-    let k = Zeroizing::new(Scalar::random(rng));
+    // Hedged: k, a and b depend on the ciphertext, the target key, the holder and its share.
+    let mut hedge = Transcript::new("tss/reencryption-share/v1");
+    hedge.append(b"ciphertext", &ct.digest()).append(b"transport", &transport.to_bytes()).append(b"holder", &share.id.serialize());
+    let mut rng = hedge.hedged_rng(share.secret.as_bytes(), rng);
+    let k = Zeroizing::new(Scalar::random(&mut rng));
     let u = CanonicalPoint::new(mul_base(&k));
     let v = CanonicalPoint::new(e * share.secret + tp * *k);
-    let (a, b) = (Zeroizing::new(Scalar::random(rng)), Zeroizing::new(Scalar::random(rng)));
+    let (a, b) = (Zeroizing::new(Scalar::random(&mut rng)), Zeroizing::new(Scalar::random(&mut rng)));
     let a1 = CanonicalPoint::new(mul_base(&a));
     let a2 = CanonicalPoint::new(mul_base(&b));
     let a3 = CanonicalPoint::new(e * *a + tp * *b);

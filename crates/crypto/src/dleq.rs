@@ -27,7 +27,7 @@ pub struct DleqProof {
 
 impl DleqProof {
     /// Proves `h1 = x*G`, `h2 = x*p`. The transcript MUST already bind the context (session,
-    /// parties, purpose).
+    /// parties, purpose). The nonce is hedged ([`Transcript::hedged_rng`]).
     pub(crate) fn prove<R: RngCore + CryptoRng>(
         transcript: &Transcript,
         h1: &CanonicalPoint,
@@ -36,7 +36,9 @@ impl DleqProof {
         x: &Scalar,
         rng: &mut R,
     ) -> Self {
-        let k = Zeroizing::new(Scalar::random(rng));
+        let mut t = transcript.clone();
+        t.append(b"H1", &h1.to_bytes()).append(b"P", &p.to_bytes()).append(b"H2", &h2.to_bytes());
+        let k = Zeroizing::new(Scalar::random(&mut t.hedged_rng(x.as_bytes(), rng)));
         let a1 = CanonicalPoint::new(mul_base(&k));
         let a2 = CanonicalPoint::new(p.point() * *k);
         let c = Self::challenge(transcript, h1, p, h2, &a1, &a2);

@@ -92,6 +92,30 @@ fn pok_challenge(key: &EncryptionKey, ephemeral: &[u8; 32], label: &[u8], body: 
     t.challenge_scalar(b"challenge")
 }
 
+/// A label that names its owner: `u16be(len(owner)) ‖ owner ‖ purpose`. The chain decrypts a
+/// ciphertext only for the account or contract its label names ([`label_owner`]); the length
+/// prefix frames the owner, so owner `"bo"` can never claim a label of owner `"bob"`.
+/// `None` when the owner is empty or the label would exceed [`MAX_LABEL_LEN`].
+pub fn owned_label(owner: &[u8], purpose: &[u8]) -> Option<Vec<u8>> {
+    let len = u16::try_from(owner.len()).ok().filter(|l| *l > 0)?;
+    if 2 + owner.len() + purpose.len() > MAX_LABEL_LEN {
+        return None;
+    }
+    let mut label = Vec::with_capacity(2 + owner.len() + purpose.len());
+    label.extend_from_slice(&len.to_be_bytes());
+    label.extend_from_slice(owner);
+    label.extend_from_slice(purpose);
+    Some(label)
+}
+
+/// The owner an [`owned_label`] names; `None` for a label not in that form.
+pub fn label_owner(label: &[u8]) -> Option<&[u8]> {
+    let (len, rest) = label.split_first_chunk::<2>()?;
+    let owner = rest.get(..usize::from(u16::from_be_bytes(*len)))?;
+    (!owner.is_empty()).then_some(owner)
+}
+
+
 /// Encrypts to a threshold key with a fresh ephemeral key.
 pub fn encrypt<R: RngCore + CryptoRng>(key: &EncryptionKey, label: &[u8], plaintext: &[u8], rng: &mut R) -> Result<Ciphertext, Error> {
     let ephemeral = TransportSecret::generate(rng);
@@ -124,7 +148,9 @@ pub fn encrypt_with_ephemeral<R: RngCore + CryptoRng>(
     let body = transport::seal(KDF_SALT, &shared, &aad, plaintext);
     // Proof of knowledge of r with r*G == lift(E), bound to everything above.
     let r = Zeroizing::new(signed_x25519_scalar(&ephemeral.to_bytes(), epk.lifted()));
-    let k = Zeroizing::new(Scalar::random(rng));
+    let mut hedge = crate::transcript::Transcript::new("tss/ciphertext-pok-nonce/v1");
+    hedge.append(b"key", &key.group_key.to_bytes()).append(b"E", &e).append(b"label", label).append(b"body", &body);
+    let k = Zeroizing::new(Scalar::random(&mut hedge.hedged_rng(r.as_bytes(), rng)));
     let proof_r = CanonicalPoint::new(mul_base(&k));
     let c = pok_challenge(key, &e, label, &body, &proof_r);
     Ok(Ciphertext { generation: key.generation, ephemeral: e, label: label.to_vec(), proof_r, proof_z: *k + c * *r, body })
@@ -181,5 +207,24 @@ impl Encode for Ciphertext {
             return Err(DecodeError::Invalid("body shorter than its authentication tag"));
         }
         Ok(Self { generation, ephemeral, label, proof_r, proof_z, body })
+    }
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::*;
+
+    #[test]
+    fn a_label_names_exactly_one_owner() {
+        let label = owned_label(b"bob", b"/bid").expect("fits");
+        assert_eq!(label_owner(&label), Some(&b"bob"[..]));
+        // A shorter owner that is a prefix of the real one does not match.
+        assert_ne!(label_owner(&label), Some(&b"bo"[..]));
+        // An unframed label (the old prefix convention) names nobody.
+        assert_eq!(label_owner(b"bob/bid"), None);
+        assert_eq!(label_owner(&[0, 0]), None);
+        assert_eq!(label_owner(&[0, 5, b'a']), None);
+        assert_eq!(owned_label(b"", b"x"), None);
+        assert_eq!(owned_label(&[1; 200], &[2; 60]), None);
     }
 }

@@ -18,6 +18,9 @@ pub mod transcript;
 pub mod transport;
 pub mod wire;
 
+#[cfg(test)]
+mod oracle_tests;
+
 pub use committee::{default_threshold, participant_id, Committee, Member};
 pub use error::Error;
 pub use frost_ed25519::Identifier;

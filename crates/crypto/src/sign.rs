@@ -59,7 +59,8 @@ pub struct NonceCommitment {
 
 /// Generates `count` nonces and their commitments (RFC 9591 section 5.1, `commit`).
 pub fn preprocess<R: RngCore + CryptoRng>(share: &KeyShare, count: usize, rng: &mut R) -> Result<Vec<(SecretNonce, NonceCommitment)>, Error> {
-    let signing_share = SigningShare::new(share.secret);
+    // frost's SigningShare is Copy and zeroizes only when asked: wrap it.
+    let signing_share = Zeroizing::new(SigningShare::new(share.secret));
     Ok((0..count)
         .map(|_| {
             let nonce = SecretNonce(SigningNonces::new(&signing_share, rng));
@@ -75,7 +76,7 @@ pub fn preprocess<R: RngCore + CryptoRng>(share: &KeyShare, count: usize, rng: &
 pub fn generate_nonces<R: RngCore + CryptoRng>(signer: Identifier, count: usize, rng: &mut R) -> Vec<(SecretNonce, NonceCommitment)> {
     (0..count)
         .map(|_| {
-            let hedge = SigningShare::new(crate::group::random_nonzero_scalar(rng));
+            let hedge = Zeroizing::new(SigningShare::new(crate::group::random_nonzero_scalar(rng)));
             let nonce = SecretNonce(SigningNonces::new(&hedge, rng));
             let commitment = nonce.commitment(signer);
             (nonce, commitment)
@@ -97,7 +98,7 @@ impl NonceCommitment {
     /// Parses `hiding || binding` published by `signer`: both must be canonical, prime-order,
     /// non-identity points.
     pub fn from_raw(signer: Identifier, raw: &[u8; 64]) -> Result<Self, DecodeError> {
-        let mut w = Writer::message(tag::NONCE_COMMITMENT);
+        let mut w = Writer::message(tag::NONCE_COMMITMENT, Self::VERSION);
         w.identifier(&signer).raw(raw);
         Self::from_bytes(&w.finish())
     }

@@ -5,7 +5,10 @@
 //! another.
 
 use curve25519_dalek::scalar::Scalar;
+use rand_chacha::rand_core::{CryptoRng, RngCore, SeedableRng};
+use rand_chacha::ChaCha20Rng;
 use sha2::{Digest, Sha512};
+use zeroize::Zeroizing;
 
 /// A running SHA-512 hash of labelled fields.
 #[derive(Clone)]
@@ -56,6 +59,31 @@ impl Transcript {
             *b = *d;
         }
         Scalar::from_bytes_mod_order(bytes)
+    }
+
+    /// A hedged random generator for a prover's nonces: seeded from this transcript (what is
+    /// being proven, in which session, by whom), the prover's secret and 32 fresh bytes of
+    /// `rng`. A repeated or weak `rng` (a restored VM snapshot) then repeats a nonce only for
+    /// the very same statement and secret, which leaks nothing; a good `rng` keeps the nonces
+    /// uniformly random even if the secret is known.
+    ///
+    /// # Security
+    /// Every secret-dependent nonce in this crate MUST come from here, never from `rng` alone.
+    pub fn hedged_rng<R: RngCore + CryptoRng>(&self, secret: &[u8], rng: &mut R) -> ChaCha20Rng {
+        let mut fresh = Zeroizing::new([0u8; 32]);
+        rng.fill_bytes(fresh.as_mut());
+        let mut h = self.0.clone();
+        h.update(u64::MAX.to_le_bytes());
+        h.update(b"hedged-nonce");
+        h.update((secret.len() as u64).to_le_bytes());
+        h.update(secret);
+        h.update(fresh.as_ref());
+        let digest = Zeroizing::new(<[u8; 64]>::from(h.finalize()));
+        let mut seed = Zeroizing::new([0u8; 32]);
+        for (s, d) in seed.iter_mut().zip(digest.iter()) {
+            *s = *d;
+        }
+        ChaCha20Rng::from_seed(*seed)
     }
 
     /// The 64-byte digest.

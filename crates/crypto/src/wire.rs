@@ -1,6 +1,7 @@
 //! The canonical binary encoding of every public message.
 //!
-//! Layout of every message: `tag: u8 | version: u8 | body`. Integers are big-endian, points and
+//! Layout of every message: `tag: u8 | version: u8 | body`; each message type has its own
+//! version ([`Encode::VERSION`]), bumped whenever its body changes. Integers are big-endian, points and
 //! scalars are their canonical 32-byte encodings, variable-length fields carry an explicit
 //! length checked against a hard bound *before* anything is allocated, and a message must be
 //! consumed exactly (no trailing bytes). So each value has exactly one encoding, and decoding
@@ -11,8 +12,6 @@ use crate::group::{decode_scalar, CanonicalPoint};
 use curve25519_dalek::scalar::Scalar;
 use frost_ed25519::Identifier;
 
-/// The current encoding version of every message.
-pub const VERSION: u8 = 1;
 
 /// Why bytes could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -35,8 +34,13 @@ pub enum DecodeError {
         expected: u8,
     },
     /// The encoding version is not supported by this build.
-    #[error("unsupported encoding version {0} (this build speaks version {VERSION})")]
-    UnsupportedVersion(u8),
+    #[error("unsupported encoding version {found} (this build speaks version {expected} of this message)")]
+    UnsupportedVersion {
+        /// The version read.
+        found: u8,
+        /// The version this build encodes and decodes.
+        expected: u8,
+    },
     /// A length field exceeds its bound.
     #[error("{what} has length {len}, over the limit of {max}")]
     TooLong {
@@ -63,10 +67,10 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts a message with its tag and the current version.
-    pub fn message(tag: u8) -> Self {
+    /// Starts a message with its tag and version.
+    pub fn message(tag: u8, version: u8) -> Self {
         let mut w = Self::default();
-        w.u8(tag).u8(VERSION);
+        w.u8(tag).u8(version);
         w
     }
 
@@ -135,15 +139,15 @@ pub struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     /// Starts reading a message, checking its tag and version.
-    pub fn message(bytes: &'a [u8], tag: u8) -> Result<Self, DecodeError> {
+    pub fn message(bytes: &'a [u8], tag: u8, expected: u8) -> Result<Self, DecodeError> {
         let mut r = Self { rest: bytes };
         let found = r.u8("message tag")?;
         if found != tag {
             return Err(DecodeError::WrongTag { found, expected: tag });
         }
         let version = r.u8("version")?;
-        if version != VERSION {
-            return Err(DecodeError::UnsupportedVersion(version));
+        if version != expected {
+            return Err(DecodeError::UnsupportedVersion { found: version, expected });
         }
         Ok(r)
     }
@@ -243,6 +247,8 @@ impl<'a> Reader<'a> {
 pub trait Encode: Sized {
     /// The message's tag byte.
     const TAG: u8;
+    /// The version of the body's layout this build writes and reads.
+    const VERSION: u8 = 1;
     /// The largest encoding accepted when decoding.
     const MAX_LEN: usize;
     /// Writes the body (after tag and version).
@@ -252,7 +258,7 @@ pub trait Encode: Sized {
 
     /// The canonical encoding.
     fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::message(Self::TAG);
+        let mut w = Writer::message(Self::TAG, Self::VERSION);
         self.encode_body(&mut w);
         w.finish()
     }
@@ -262,7 +268,7 @@ pub trait Encode: Sized {
         if bytes.len() > Self::MAX_LEN {
             return Err(DecodeError::TooLong { what: "message", len: bytes.len(), max: Self::MAX_LEN });
         }
-        let mut r = Reader::message(bytes, Self::TAG)?;
+        let mut r = Reader::message(bytes, Self::TAG, Self::VERSION)?;
         let value = Self::decode_body(&mut r)?;
         r.finish()?;
         Ok(value)

@@ -392,7 +392,7 @@ fn decoding_bounds_and_canonicality() {
     assert!(matches!(Ciphertext::from_bytes(&bytes), Err(DecodeError::WrongTag { found: 0x05, expected: 0x06 })));
     let mut bytes = out.bytes.clone();
     bytes[1] = 2;
-    assert_eq!(Ciphertext::from_bytes(&bytes), Err(DecodeError::UnsupportedVersion(2)));
+    assert_eq!(Ciphertext::from_bytes(&bytes), Err(DecodeError::UnsupportedVersion { found: 2, expected: 1 }));
     // Truncation anywhere.
     for n in 0..out.bytes.len() {
         assert!(Ciphertext::from_bytes(&out.bytes[..n]).is_err(), "prefix of {n} bytes");

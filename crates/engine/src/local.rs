@@ -35,9 +35,16 @@ pub struct LocalSecrets {
     shares: BTreeMap<EpochRef, KeyShare>,
     /// Unspent nonces by their raw commitment, with the height they were made at.
     nonces: BTreeMap<[u8; 64], (SecretNonce, u64)>,
+    /// This validator's dealing per session, sent again until the chain has it.
     dealt: BTreeMap<SessionNumber, Vec<u8>>,
-    checked: BTreeSet<(SessionNumber, ParticipantKey)>,
-    contributed: BTreeSet<(RequestId, u32)>,
+    /// Dealings already checked, by (session, dealing digest).
+    checked: BTreeSet<(SessionNumber, [u8; 32])>,
+    /// Complaints made, by (session, accused dealer): sent again in every extension (every
+    /// round of a height, every later height) until judged or the session ends.
+    complaints: BTreeMap<(SessionNumber, ParticipantKey), Vec<u8>>,
+    /// Signature and decryption shares made, by (request, attempt): sent again until the chain
+    /// has them, never made twice (a nonce is spent once, on one signing package).
+    contributed: BTreeMap<(RequestId, u32), Vec<u8>>,
     missing: BTreeSet<EpochRef>,
     /// Shares restored without chain state, not yet checked against their key sets.
     unverified: BTreeSet<EpochRef>,
@@ -72,8 +79,9 @@ struct Persisted {
     shares: Vec<(EpochRef, Vec<u8>)>,
     nonces: Vec<(Vec<u8>, Vec<u8>, u64)>,
     dealt: Vec<(SessionNumber, Vec<u8>)>,
-    checked: Vec<(SessionNumber, ParticipantKey)>,
-    contributed: Vec<(RequestId, u32)>,
+    checked: Vec<(SessionNumber, [u8; 32])>,
+    complaints: Vec<(SessionNumber, ParticipantKey, Vec<u8>)>,
+    contributed: Vec<(RequestId, u32, Vec<u8>)>,
     missing: Vec<EpochRef>,
 }
 
@@ -107,7 +115,8 @@ impl LocalSecrets {
             nonces: BTreeMap::new(),
             dealt: BTreeMap::new(),
             checked: BTreeSet::new(),
-            contributed: BTreeSet::new(),
+            complaints: BTreeMap::new(),
+            contributed: BTreeMap::new(),
             missing: BTreeSet::new(),
             unverified: BTreeSet::new(),
         })
@@ -156,7 +165,8 @@ impl LocalSecrets {
                 .collect(),
             dealt: self.dealt.iter().map(|(k, v)| (*k, v.clone())).collect(),
             checked: self.checked.iter().copied().collect(),
-            contributed: self.contributed.iter().copied().collect(),
+            complaints: self.complaints.iter().map(|((n, d), c)| (*n, *d, c.clone())).collect(),
+            contributed: self.contributed.iter().map(|((r, a), s)| (*r, *a, s.clone())).collect(),
             missing: self.missing.iter().copied().collect(),
         };
         Zeroizing::new(postcard::to_allocvec(&p).unwrap_or_default())
@@ -205,7 +215,8 @@ impl LocalSecrets {
             nonces,
             dealt: p.dealt.iter().cloned().collect(),
             checked: p.checked.iter().copied().collect(),
-            contributed: p.contributed.iter().copied().collect(),
+            complaints: p.complaints.iter().map(|(n, d, c)| ((*n, *d), c.clone())).collect(),
+            contributed: p.contributed.iter().map(|(r, a, s)| ((*r, *a), s.clone())).collect(),
             missing: p.missing.iter().copied().collect(),
             unverified,
         })
@@ -282,7 +293,8 @@ impl LocalSecrets {
         self.missing.retain(|slot| exists(slot));
         self.dealt.retain(|n, _| state.sessions.get(n).is_some_and(|s| s.status == SessionStatus::Collecting));
         self.checked.retain(|(n, _)| state.sessions.contains_key(n));
-        self.contributed.retain(|(r, _)| state.requests.contains_key(r));
+        self.complaints.retain(|(n, _), _| state.sessions.get(n).is_some_and(|s| s.status == SessionStatus::Collecting));
+        self.contributed.retain(|(r, _), _| state.requests.contains_key(r));
         // Nonces neither in the chain's pool nor assigned to an attempt, a few blocks old, were
         // never published (the extension was dropped) or their attempt ended: drop them.
         let pool: BTreeSet<[u8; 64]> = state.nonces.get(&me).map(|p| p.iter().copied().collect()).unwrap_or_default();
@@ -336,6 +348,12 @@ impl LocalSecrets {
 
     /// Makes this validator's vote extension for `height`.
     ///
+    /// CometBFT calls `ExtendVote` in every round in which this validator precommits, and only
+    /// the deciding round's extension reaches the chain. So every item is made once and sent
+    /// again in every later extension until the chain has it: the same dealing, the same
+    /// complaint, the same signature share (its nonce was spent on exactly one signing package),
+    /// the same decryption share. Nothing secret is ever spent twice on different data.
+    ///
     /// `pending` is the vote extensions injected in the block being voted on (CometBFT passes
     /// that block's transactions to `ExtendVote`): dealings in it are checked at once so a
     /// complaint lands in the very next block. Signature and decryption shares are only made for
@@ -368,11 +386,18 @@ impl LocalSecrets {
         for (id, r) in &state.requests {
             let (Some(a), Job::Sign { message, context }) = (&r.attempt, &r.job) else { continue };
             let Some(my_commitment) = a.signers.get(&me) else { continue };
-            if a.shares.contains_key(&me) || self.contributed.contains(&(*id, a.number)) || height + 1 > a.deadline {
+            if a.shares.contains_key(&me) || height + 1 > a.deadline {
                 continue;
             }
             if !b.fits(Item::SignatureShare { request: 0, attempt: 0, share: [0; 32] }.encoded_len()) {
                 break;
+            }
+            if let Some(made) = self.contributed.get(&(*id, a.number)) {
+                // Made in an earlier round or height and not yet on chain: the same share again.
+                if let Ok(share) = <[u8; 32]>::try_from(made.as_slice()) {
+                    b.push(Item::SignatureShare { request: *id, attempt: a.number, share });
+                }
+                continue;
             }
             let slot = (r.keyset, a.generation, a.epoch);
             let Some(share) = self.shares.get(&slot) else { continue };
@@ -380,7 +405,8 @@ impl LocalSecrets {
             let Ok(package) = crate::signing::attempt_package(message, &a.signers) else { continue };
             // The nonce leaves the store now; the caller persists that before sending.
             let Some((nonce, _)) = self.nonces.remove(my_commitment) else { continue };
-            self.contributed.insert((*id, a.number));
+            // Recorded even if signing fails: the nonce is gone either way.
+            self.contributed.insert((*id, a.number), Vec::new());
             let (key, share) = match context {
                 Some(c) => {
                     let tweak = tss_crypto::KeyTweak::derive(&public.group_key(), c);
@@ -391,6 +417,7 @@ impl LocalSecrets {
             match sign(&package, nonce, &share, &key) {
                 Ok(s) => {
                     let z: [u8; 32] = s.share.serialize().try_into().unwrap_or([0; 32]);
+                    self.contributed.insert((*id, a.number), z.to_vec());
                     b.push(Item::SignatureShare { request: *id, attempt: a.number, share: z });
                 }
                 Err(e) => tracing::warn!(request = id, error = %e, "could not sign"),
@@ -402,7 +429,11 @@ impl LocalSecrets {
         let me = self.me();
         for (id, r) in &state.requests {
             let (Some(a), Job::Decrypt { ciphertext, delivery }) = (&r.attempt, &r.job) else { continue };
-            if a.shares.contains_key(&me) || r.excluded.contains(&me) || self.contributed.contains(&(*id, a.number)) {
+            if a.shares.contains_key(&me) || r.excluded.contains(&me) {
+                continue;
+            }
+            if let Some(made) = self.contributed.get(&(*id, a.number)) {
+                b.push(Item::DecryptionShare { request: *id, attempt: a.number, share: made.clone() });
                 continue;
             }
             let Some(share) = self.shares.get(&(r.keyset, a.generation, a.epoch)) else { continue };
@@ -417,9 +448,8 @@ impl LocalSecrets {
             };
             match bytes {
                 Ok(share) => {
-                    if b.push(Item::DecryptionShare { request: *id, attempt: a.number, share }) {
-                        self.contributed.insert((*id, a.number));
-                    }
+                    self.contributed.insert((*id, a.number), share.clone());
+                    b.push(Item::DecryptionShare { request: *id, attempt: a.number, share });
                 }
                 Err(e) => tracing::warn!(request = id, error = %e, "refused to make a decryption share"),
             }
@@ -429,13 +459,19 @@ impl LocalSecrets {
     fn add_complaints<R: RngCore + CryptoRng>(&mut self, state: &EngineState, pending: &[(SessionNumber, Dealing)], height: u64, b: &mut Builder, rng: &mut R) {
         let me = self.me();
         let window = state.meta.params.complaint_window;
+        // Complaints made before and not yet judged go out again.
+        for ((number, dealer), complaint) in &self.complaints {
+            if state.sessions.get(number).is_some_and(|s| s.status == SessionStatus::Collecting && !s.judged.contains(&(me, *dealer))) {
+                b.push(Item::Complaint { session: *number, complaint: complaint.clone() });
+            }
+        }
         let mut candidates: Vec<(SessionNumber, Dealing)> = Vec::new();
         for (number, s) in &state.sessions {
             if s.status != SessionStatus::Collecting {
                 continue;
             }
-            for (dealer, (arrived, bytes)) in &s.dealings {
-                if height < arrived + window && !self.checked.contains(&(*number, *dealer)) {
+            for (arrived, bytes) in s.dealings.values() {
+                if height < arrived + window {
                     if let Ok(d) = Dealing::from_bytes(bytes) {
                         candidates.push((*number, d));
                     }
@@ -447,8 +483,7 @@ impl LocalSecrets {
         // multiplication per session (`open_shares`); complain about each bad one.
         let mut by_session: BTreeMap<SessionNumber, Vec<Dealing>> = BTreeMap::new();
         for (number, d) in candidates {
-            let dealer = key_of(&d.dealer);
-            if dealer != me && self.checked.insert((number, dealer)) {
+            if key_of(&d.dealer) != me && self.checked.insert((number, d.digest())) {
                 by_session.entry(number).or_default().push(d);
             }
         }
@@ -464,7 +499,9 @@ impl LocalSecrets {
                 let Some(d) = dealings.iter().find(|d| d.dealer == dealer) else { continue };
                 tracing::warn!(session = number, "share from a dealer is bad: complaining");
                 if let Ok(c) = complain(&ctx, d, &self.id, &self.transport, rng) {
-                    b.push(Item::Complaint { session: number, complaint: c.to_bytes() });
+                    let bytes = c.to_bytes();
+                    self.complaints.insert((number, key_of(&d.dealer)), bytes.clone());
+                    b.push(Item::Complaint { session: number, complaint: bytes });
                 }
             }
         }

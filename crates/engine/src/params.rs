@@ -29,6 +29,14 @@ pub struct Params {
     pub max_context_len: usize,
     /// Blocks a finished session stays in state (so late readers can compute their shares).
     pub session_retention: u64,
+    /// Reshare sessions a handover may start per keyset before it is abandoned
+    /// (`Event::HandoverFailed`) and the validator set stays as it was.
+    #[serde(default = "default_handover_attempts")]
+    pub handover_attempts: u32,
+}
+
+fn default_handover_attempts() -> u32 {
+    3
 }
 
 impl Default for Params {
@@ -46,6 +54,7 @@ impl Default for Params {
             max_message_len: 1024,
             max_context_len: 256,
             session_retention: 8,
+            handover_attempts: default_handover_attempts(),
         }
     }
 }

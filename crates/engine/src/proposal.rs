@@ -1,6 +1,7 @@
 //! What the proposer adds to a block besides the injected extensions: signatures it aggregated
 //! from the shares in them. Every node checks each with one signature verification instead of
 //! aggregating itself; a missing or wrong one only costs the fallback (nodes aggregate).
+//! [`check_aggregates`] is ProcessProposal's bound on what a hostile proposer can put there.
 
 use crate::apply::signing_key;
 use crate::context::{identifier, key_of};
@@ -8,7 +9,7 @@ use crate::signing::{attempt_package, parse_share};
 use crate::extension::{check_form, Item};
 use crate::state::{EngineState, Job};
 use crate::types::{ParticipantKey, RequestId};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use tss_crypto::sign::aggregate;
 
 /// Aggregates every signing attempt whose shares are all in `extensions` (those of the previous
@@ -41,4 +42,47 @@ pub fn aggregate_signatures(state: &EngineState, extensions: &[(Vec<u8>, Vec<u8>
         }
     }
     out
+}
+
+/// Why ProcessProposal refuses a proposer's aggregates.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AggregateError {
+    /// More aggregates than signing attempts are open.
+    #[error("{found} aggregated signatures, but only {open} signing attempts are open")]
+    TooMany {
+        /// Aggregates in the block.
+        found: usize,
+        /// Open signing attempts in committed state.
+        open: usize,
+    },
+    /// The same request twice.
+    #[error("two aggregated signatures for request {0}")]
+    Duplicate(RequestId),
+    /// No open signing attempt with this number (unknown, finished, or another attempt).
+    #[error("aggregated signature for request {0} attempt {1}, which is not an open signing attempt")]
+    NotOpen(RequestId, u32),
+}
+
+/// ProcessProposal's check of the proposer's aggregates against committed state: at most one
+/// per request, each for an open signing attempt, so no more than there are open attempts.
+/// Cheap (no cryptography): a hostile proposer cannot make every node verify thousands of
+/// signatures. Whether each signature verifies is decided in `apply`, where a bad one is
+/// ignored.
+pub fn check_aggregates(state: &EngineState, aggregates: &[(RequestId, u32, [u8; 64])]) -> Result<(), AggregateError> {
+    let open = state.requests.values().filter(|r| matches!(r.job, Job::Sign { .. }) && r.attempt.is_some()).count();
+    if aggregates.len() > open {
+        return Err(AggregateError::TooMany { found: aggregates.len(), open });
+    }
+    let mut seen = BTreeSet::new();
+    for (request, attempt, _) in aggregates {
+        if !seen.insert(*request) {
+            return Err(AggregateError::Duplicate(*request));
+        }
+        let is_open = state.requests.get(request).is_some_and(|r| matches!(r.job, Job::Sign { .. }) && r.attempt.as_ref().is_some_and(|a| a.number == *attempt));
+        if !is_open {
+            return Err(AggregateError::NotOpen(*request, *attempt));
+        }
+    }
+    Ok(())
 }

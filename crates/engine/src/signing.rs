@@ -29,7 +29,7 @@ pub(crate) fn attempt_package(message: &[u8], signers: &BTreeMap<ParticipantKey,
 /// A signer's 32-byte share as it travels in an extension.
 pub(crate) fn parse_share(signer: &ParticipantKey, z: &[u8]) -> Option<SignatureShare> {
     let id = id_of(signer)?;
-    let mut w = Writer::message(tag::SIGNATURE_SHARE);
+    let mut w = Writer::message(tag::SIGNATURE_SHARE, SignatureShare::VERSION);
     w.identifier(&id).raw(z);
     SignatureShare::from_bytes(&w.finish()).ok()
 }

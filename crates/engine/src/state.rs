@@ -228,6 +228,8 @@ pub struct Meta {
     pub pending_membership: Vec<crate::types::Membership>,
     /// The validator set a running handover moves to.
     pub handover_to: Option<Vec<Validator>>,
+    /// The membership changes the running handover applies, and the reshares it started.
+    pub handover: Option<(Vec<crate::types::Membership>, u32)>,
     /// Counters for new ids.
     pub next_session: u64,
     /// Next request id.
@@ -312,6 +314,7 @@ impl EngineState {
                 validators,
                 pending_membership: Vec::new(),
                 handover_to: None,
+                handover: None,
                 next_session: 1,
                 next_request: 1,
                 next_keyset: 1,

@@ -177,6 +177,17 @@ pub enum Event {
         /// The new set's size.
         validators: usize,
     },
+    /// A handover was abandoned after `Params::handover_attempts` failed reshares: the
+    /// validator set stays as it was, the queued joins and leaves are dropped (submit them
+    /// again once the cause is fixed) and refreshes resume. See runbooks/validator.md.
+    HandoverFailed {
+        /// Reshare sessions started for it, failed ones included.
+        attempts: u32,
+        /// The membership changes dropped.
+        dropped: Vec<Membership>,
+        /// What the last failed session said.
+        reason: String,
+    },
     /// A key generation was retired and its shares erased.
     GenerationRetired {
         /// The keyset.

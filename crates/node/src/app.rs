@@ -1,13 +1,12 @@
 //! The ABCI++ application: CometBFT 0.38's calls mapped onto the engine.
 
 use crate::db::ChainDb;
-use crate::glue::{verify_envelope, ConsensusKey, Envelope, SignedExtension, ENVELOPE_TAG};
+use crate::glue::{fit_envelope, verify_envelope, ConsensusKey, Envelope, SignedExtension, ENVELOPE_TAG};
 use crate::metrics::Metrics;
 use crate::secret_store::SecretStore;
 use crate::tx::{account_address, code, Tx};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tendermint_abci::Application;
@@ -17,8 +16,8 @@ use tendermint_proto::v0_38::abci::{
     ResponseFinalizeBlock, ResponseInfo, ResponseInitChain, ResponsePrepareProposal, ResponseProcessProposal, ResponseQuery, ResponseVerifyVoteExtension,
 };
 use tss_crypto::Encode;
-use tss_engine::types::{Callback, Event as EngineEvent, Outcome, RequestInput, Validator};
-use tss_engine::{BlockInput, EngineState, LocalSecrets, Params, Store};
+use tss_engine::types::{Callback, Event as EngineEvent, Outcome, RequestInput};
+use tss_engine::{BlockInput, EngineState, LocalSecrets, Store};
 
 const NODE_PREFIX: &[u8] = b"node/";
 
@@ -175,24 +174,21 @@ impl Application for App {
 
     fn init_chain(&self, request: RequestInitChain) -> ResponseInitChain {
         let mut inner = self.lock();
-        let genesis: serde_json::Value = serde_json::from_slice(&request.app_state_bytes).unwrap_or_default();
-        let transports = genesis.get("transport_keys").and_then(|t| t.as_object()).cloned().unwrap_or_default();
-        let params: Params = genesis.get("params").and_then(|p| serde_json::from_value(p.clone()).ok()).unwrap_or_default();
-        let mut validators = Vec::new();
-        for v in &request.validators {
-            let Some(tendermint_proto::v0_38::crypto::public_key::Sum::Ed25519(pk)) = v.pub_key.as_ref().and_then(|k| k.sum.clone()) else { continue };
-            let address = Sha256::digest(&pk).get(..20).map(<[u8]>::to_vec).unwrap_or_default();
-            let transport = transports.get(&hex::encode(&address)).and_then(|t| t.as_str()).and_then(|t| hex::decode(t).ok()).and_then(|t| <[u8; 32]>::try_from(t.as_slice()).ok());
-            let Some(transport) = transport else {
-                tracing::error!(validator = hex::encode(&address), "genesis has no transport key for this validator; it cannot hold shares");
-                continue;
-            };
-            inner.db.put(&node_key("consensus_key", &address), pk.to_vec());
-            validators.push(Validator { address, power: u64::try_from(v.power).unwrap_or(0), transport });
+        // A genesis the engine cannot run on is an operator error: stop here with what to fix,
+        // rather than start a chain that would halt or hold its key with fewer validators.
+        let genesis = match crate::genesis::read(&request) {
+            Ok(g) => g,
+            Err(e) => {
+                tracing::error!(error = %e, "InitChain refused the genesis");
+                eprintln!("mpcd: InitChain refused the genesis: {e}");
+                std::process::exit(2);
+            }
+        };
+        for (address, key) in &genesis.consensus_keys {
+            inner.db.put(&node_key("consensus_key", address), key.to_vec());
         }
-        let enable = request.consensus_params.as_ref().and_then(|p| p.abci.as_ref()).map_or(0, |a| a.vote_extensions_enable_height);
-        inner.db.put(&node_key("vote_extensions_enable_height", b""), u64::try_from(enable).unwrap_or(0).to_be_bytes().to_vec());
-        let state = EngineState::genesis(&request.chain_id, params, validators);
+        inner.db.put(&node_key("vote_extensions_enable_height", b""), genesis.vote_extensions_from.to_be_bytes().to_vec());
+        let state = EngineState::genesis(&request.chain_id, genesis.params, genesis.validators);
         state.save(&mut inner.db);
         inner.state = Some(state);
         tracing::info!(chain_id = %request.chain_id, validators = request.validators.len(), "genesis");
@@ -229,8 +225,15 @@ impl Application for App {
                 env.aggregates = tss_engine::proposal::aggregate_signatures(state, &exts);
             }
         }
-        let envelope = env.to_bytes();
         let max = usize::try_from(request.max_tx_bytes).unwrap_or(usize::MAX);
+        let Some(envelope) = fit_envelope(&mut env, max, &inner.consensus()) else {
+            tracing::error!(
+                height,
+                max_tx_bytes = max,
+                "the vote extensions do not fit in a block even at the 2/3 quorum: raise the consensus block max_bytes or lower extension_budget"
+            );
+            return ResponsePrepareProposal { txs: Vec::new() };
+        };
         let mut size = envelope.len();
         let mut txs = vec![envelope.into()];
         for tx in request.txs {
@@ -265,6 +268,11 @@ impl Application for App {
         }
         if let Err(e) = verify_envelope(&inner.chain_id(), ext_height, &env, &inner.consensus(), active) {
             return reject(e.to_string());
+        }
+        if let Some(state) = &inner.state {
+            if let Err(e) = tss_engine::proposal::check_aggregates(state, &env.aggregates) {
+                return reject(e.to_string());
+            }
         }
         ResponseProcessProposal { status: response_process_proposal::ProposalStatus::Accept as i32 }
     }

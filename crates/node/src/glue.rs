@@ -119,6 +119,40 @@ pub enum EnvelopeError {
     },
 }
 
+/// Fits an envelope into the block's `max_tx_bytes`, as PrepareProposal must (CometBFT cannot
+/// build a block whose transactions exceed it). First the aggregated signatures go (every node
+/// aggregates from the shares itself when they are absent), then the largest extensions, one at
+/// a time, while more than 2/3 of the power stays. Returns the bytes, or `None` when even that
+/// does not fit: consensus block `max_bytes` is too small for the validator set's extension
+/// budget, a configuration error InitChain should have caught.
+pub fn fit_envelope(env: &mut Envelope, max: usize, validators: &BTreeMap<Vec<u8>, ConsensusKey>) -> Option<Vec<u8>> {
+    let mut bytes = env.to_bytes();
+    if bytes.len() <= max {
+        return Some(bytes);
+    }
+    tracing::warn!(size = bytes.len(), max, aggregates = env.aggregates.len(), "envelope over max_tx_bytes: leaving the aggregated signatures out");
+    env.aggregates.clear();
+    bytes = env.to_bytes();
+    let total: u64 = validators.values().map(|v| v.power).sum();
+    let power = |v: &SignedExtension| validators.get(&v.address).map_or(0, |k| k.power);
+    let mut present: u64 = env.votes.iter().map(power).sum();
+    while bytes.len() > max {
+        // The largest extension whose removal keeps more than 2/3 of the power.
+        let candidate = env
+            .votes
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| present.saturating_sub(power(v)).saturating_mul(3) > total.saturating_mul(2))
+            .max_by_key(|(i, v)| (v.extension.len(), std::cmp::Reverse(*i)))
+            .map(|(i, _)| i)?;
+        let dropped = env.votes.remove(candidate);
+        present = present.saturating_sub(power(&dropped));
+        tracing::warn!(validator = %hex::encode(&dropped.address), bytes = dropped.extension.len(), "envelope over max_tx_bytes: extension left out");
+        bytes = env.to_bytes();
+    }
+    Some(bytes)
+}
+
 /// Verified extensions: (validator address, extension bytes).
 pub type Extensions = Vec<(Vec<u8>, Vec<u8>)>;
 
@@ -181,6 +215,33 @@ mod tests {
         let decoded = Envelope::from_bytes(&env.to_bytes()).unwrap();
         assert_eq!(decoded, env);
         assert_eq!(verify_envelope("c", 7, &decoded, &validators, true).unwrap().len(), 3);
+    }
+
+    /// Review finding 6: an envelope larger than the block's `max_tx_bytes` made CometBFT fail
+    /// to build the block. It is now cut to fit, keeping more than 2/3 of the power.
+    #[test]
+    fn oversized_envelope_is_cut_to_fit_keeping_a_quorum() {
+        let (keys, validators) = setup();
+        let mut env = signed(&keys, &[0, 1, 2, 3], 7);
+        for (i, v) in env.votes.iter_mut().enumerate() {
+            v.extension = vec![i as u8; 1000 * (i + 1)];
+            v.signature = keys[i].sign(&sign_bytes("c", 7, 0, &v.extension)).to_bytes().to_vec();
+        }
+        env.aggregates = vec![(1, 0, [9; 64]); 100];
+        let full = env.to_bytes().len();
+        // Without the aggregates it fits: only they go.
+        let mut a = env.clone();
+        let bytes = fit_envelope(&mut a, full - 100 * 76, &validators).unwrap();
+        assert!(bytes.len() <= full - 100 * 76 && a.aggregates.is_empty() && a.votes.len() == 4);
+        // Smaller: the largest extension goes (3 of 4 validators is still over 2/3).
+        let mut b = env.clone();
+        let bytes = fit_envelope(&mut b, 7000, &validators).unwrap();
+        assert!(bytes.len() <= 7000);
+        assert_eq!(b.votes.len(), 3);
+        assert!(b.votes.iter().all(|v| v.extension.len() < 4000));
+        verify_envelope("c", 7, &Envelope::from_bytes(&bytes).unwrap(), &validators, true).unwrap();
+        // Too small for any quorum: none.
+        assert_eq!(fit_envelope(&mut env.clone(), 2000, &validators), None);
     }
 
     #[test]

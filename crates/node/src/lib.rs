@@ -3,6 +3,7 @@
 pub mod app;
 pub mod config;
 pub mod db;
+pub mod genesis;
 pub mod glue;
 pub mod metrics;
 pub mod query;

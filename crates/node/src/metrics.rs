@@ -35,6 +35,7 @@ impl Metrics {
                     "tss_sessions_completed_total".into()
                 }
                 Event::SessionFailed { .. } => "tss_sessions_failed_total".into(),
+                Event::HandoverFailed { .. } => "tss_handovers_failed_total".into(),
                 Event::Blame { reason, .. } => format!("tss_blame_total{{reason=\"{reason:?}\"}}"),
                 Event::RequestFinished { ok: true, .. } => "tss_requests_completed_total".into(),
                 Event::RequestFinished { ok: false, .. } => "tss_requests_failed_total".into(),

@@ -53,7 +53,8 @@ impl Encode for Tx {
 }
 
 /// An account's address: the first 20 bytes of SHA-256 of its key. It is the requester identity
-/// the engine sees (and the prefix a ciphertext label must start with).
+/// the engine sees, and the owner a ciphertext's label must name
+/// (`tss_crypto::encrypt::owned_label`).
 pub fn account_address(key: &[u8; 32]) -> Vec<u8> {
     Sha256::digest(key).get(..20).map(<[u8]>::to_vec).unwrap_or_default()
 }

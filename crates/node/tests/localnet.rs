@@ -184,8 +184,7 @@ fn four_validators_on_cometbft_run_the_whole_lifecycle() {
     let client = x25519_dalek::StaticSecret::random_from_rng(rand_core::OsRng);
     let _agreement = client.diffie_hellman(&x25519_dalek::PublicKey::from(x25519_key));
     let enc = tss_crypto::encrypt::EncryptionKey::from_bytes(group_key, 0).unwrap();
-    let mut label = account_address.clone();
-    label.extend_from_slice(b"/bid");
+    let label = tss_crypto::encrypt::owned_label(&account_address, b"/bid").unwrap();
     let ct = tss_crypto::encrypt::encrypt_with_ephemeral(&enc, &label, b"sealed bid 42", &tss_crypto::TransportSecret::from_bytes(client.to_bytes()), &mut rand_core::OsRng).unwrap();
     let ct_hex = hex::encode(tss_crypto::Encode::to_bytes(&ct));
     let decrypted = net.mpcd(&["tx", "--rpc", &rpc(2), "--key", key_arg, "--wait", "decrypt", "--ciphertext", &ct_hex]).unwrap_or_else(|e| panic!("{e}\n{}", net.logs()));

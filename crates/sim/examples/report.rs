@@ -70,7 +70,7 @@ fn report(n: usize) -> Result<String, String> {
     let key = net.network_key().ok_or("no key")?;
     let enc = tss_crypto::encrypt::EncryptionKey::from_bytes(key, 0).ok_or("bad key")?;
     let mut rng = <rand_chacha::ChaCha20Rng as rand_core::SeedableRng>::seed_from_u64(1);
-    let ct = tss_crypto::encrypt::encrypt(&enc, b"b/1", b"x", &mut rng).map_err(|e| e.to_string())?;
+    let ct = tss_crypto::encrypt::encrypt(&enc, &tss_crypto::encrypt::owned_label(b"b", b"/1").ok_or("label")?, b"x", &mut rng).map_err(|e| e.to_string())?;
     let decrypt = RequestInput { requester: b"b".to_vec(), request: Request::Decrypt { keyset: 0, ciphertext: tss_crypto::Encode::to_bytes(&ct), delivery: tss_engine::types::Delivery::Public } };
     let decrypt_latency = latency(&mut net, decrypt, false)?;
     let offline_latency = latency(&mut net, sign(b"a", b"m2"), true)?;

@@ -111,8 +111,9 @@ pub fn run(opts: &DevnetOptions, sink: &mut dyn std::io::Write) -> Result<(), St
                 let sign = RequestInput { requester: b"wallet-contract".to_vec(), request: Request::Sign { keyset: 0, message: format!("transfer #{h}").into_bytes(), context: Some(b"solana/0".to_vec()) } };
                 submitted.entry(next).or_default().push(sign.clone());
                 net.at(next).requests.push(sign);
-                if let Some(enc) = tss_crypto::encrypt::EncryptionKey::from_bytes(key, net.state().keysets.get(&0).and_then(|k| k.current).unwrap_or(0)) {
-                    if let Ok(ct) = tss_crypto::encrypt::encrypt(&enc, b"auction/bid", format!("sealed bid {h}").as_bytes(), &mut rng) {
+                let enc = tss_crypto::encrypt::EncryptionKey::from_bytes(key, net.state().keysets.get(&0).and_then(|k| k.current).unwrap_or(0));
+                if let (Some(enc), Some(label)) = (enc, tss_crypto::encrypt::owned_label(b"auction", b"/bid")) {
+                    if let Ok(ct) = tss_crypto::encrypt::encrypt(&enc, &label, format!("sealed bid {h}").as_bytes(), &mut rng) {
                         let decrypt = RequestInput { requester: b"auction".to_vec(), request: Request::Decrypt { keyset: 0, ciphertext: ct.to_bytes(), delivery: Delivery::Public } };
                         submitted.entry(next).or_default().push(decrypt.clone());
                         net.at(next).requests.push(decrypt);
@@ -142,6 +143,9 @@ fn describe(e: &Event) -> Option<String> {
         Event::ValidatorSetChanged { validators } => format!("handover complete: validator set is now {validators}"),
         Event::GenerationRetired { keyset, generation } => format!("keyset {keyset} generation {generation} retired; its shares are erased"),
         Event::RotationScheduled { reason } => format!("rotation scheduled ({reason})"),
+        Event::HandoverFailed { attempts, dropped, reason } => {
+            format!("handover abandoned after {attempts} reshares ({reason}); validator set unchanged, {} membership changes dropped", dropped.len())
+        }
         _ => return None,
     })
 }

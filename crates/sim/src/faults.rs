@@ -7,6 +7,10 @@ pub enum Behavior {
     Honest,
     /// Corrupts the shares its dealings carry.
     BadDealing,
+    /// The ephemeral-key oracle: deals one height late, reusing an honest dealing's ephemeral
+    /// key (and that dealing's proof) with garbage shares, so that honest complaints would
+    /// reveal the Diffie-Hellman secrets of the honest dealing.
+    CopyEphemeral,
     /// Complains about every honest dealing it receives, with a valid-looking proof.
     FalseComplaint,
     /// Sends a wrong signature share.
@@ -35,4 +39,7 @@ pub enum ProposerFault {
     Drop(usize),
     /// Changes a byte of one extension (its signature no longer verifies).
     Tamper,
+    /// Appends 65,535 aggregated signatures for requests that are not open (the envelope's
+    /// maximum), to make every node verify them one by one.
+    StuffAggregates,
 }

@@ -103,9 +103,11 @@ pub struct Network {
     offline: Vec<(usize, u64, u64)>,
     crashes: BTreeMap<(usize, u64), CrashPhase>,
     proposer_faults: BTreeMap<u64, ProposerFault>,
+    /// Heights whose first rounds fail after validators precommitted: (height, failed rounds).
+    slow: BTreeMap<u64, u32>,
     /// Every block's output (as every node computed it).
     pub outputs: Vec<(u64, BlockOutput)>,
-    /// Heights that needed more than one round.
+    /// Heights that needed more than one round (the deciding round's number).
     pub extra_rounds: BTreeMap<u64, u32>,
     /// Largest extension per height.
     pub max_extension_bytes: BTreeMap<u64, usize>,
@@ -171,6 +173,7 @@ impl Network {
             offline: Vec::new(),
             crashes: BTreeMap::new(),
             proposer_faults: BTreeMap::new(),
+            slow: BTreeMap::new(),
             outputs: Vec::new(),
             extra_rounds: BTreeMap::new(),
             max_extension_bytes: BTreeMap::new(),
@@ -210,7 +213,15 @@ impl Network {
         self.crashes.insert((node, height), phase);
     }
 
-    /// Makes the proposer of `height` (round 0) misbehave.
+    /// Makes `rounds` rounds of `height` fail after every validator precommitted (and so ran
+    /// `ExtendVote`) on a proposal of another proposer that left one extension out; the height
+    /// is decided in round `rounds` and only that round's extensions reach the chain, as in
+    /// CometBFT when precommits time out.
+    pub fn slow_height(&mut self, height: u64, rounds: u32) {
+        self.slow.insert(height, rounds);
+    }
+
+    /// Makes the first proposer of `height` misbehave.
     pub fn byzantine_proposer(&mut self, height: u64, fault: ProposerFault) {
         self.proposer_faults.insert(height, fault);
     }
@@ -254,7 +265,8 @@ impl Network {
     }
 
     /// ProcessProposal: every injected extension signed by a member of the set that extended,
-    /// no member twice, and more than 2/3 of that set's power present.
+    /// no member twice, and more than 2/3 of that set's power present (the aggregates are
+    /// checked by `tss_engine::proposal::check_aggregates` beside it).
     fn process_proposal(&self, injected: &[(Vec<u8>, Vec<u8>, [u8; 64])], set: &[(Vec<u8>, u64)]) -> bool {
         if self.commit_height == 0 {
             return injected.is_empty();
@@ -289,15 +301,30 @@ impl Network {
             }
             self.consensus.sort();
         }
+        // Rounds that fail after the precommits: every validator extended on that round's
+        // proposal, and those extensions are thrown away.
+        let failed_rounds = self.slow.remove(&h).unwrap_or(0);
+        for r in 0..failed_rounds {
+            let mut payload: Vec<(Vec<u8>, Vec<u8>)> = self.extended_commit.iter().map(|(a, e, _)| (a.clone(), e.clone())).collect();
+            if payload.len() > 1 && r % 2 == 0 {
+                payload.remove(h as usize % payload.len());
+            }
+            let _ = self.extend_all(h, &payload, false);
+        }
         // PrepareProposal / ProcessProposal, round by round.
-        let mut round = 0u32;
+        let first_round = failed_rounds;
+        let mut round = failed_rounds;
+        if round > 0 {
+            self.extra_rounds.insert(h, round);
+        }
         let injected = loop {
             let candidates: Vec<usize> = self.consensus.iter().filter_map(|(a, _)| self.node_index(a)).filter(|i| self.is_online(*i, h)).collect();
             let Some(&proposer) = candidates.get((h as usize + round as usize) % candidates.len().max(1)) else {
                 return Err(SimError::NoQuorum { height: h });
             };
             let mut payload = self.extended_commit.clone();
-            if round == 0 {
+            let mut stuffed = Vec::new();
+            if round == first_round {
                 match self.proposer_faults.get(&h) {
                     Some(ProposerFault::Drop(k)) => {
                         let total = Self::total_power(&extending_set);
@@ -318,55 +345,27 @@ impl Network {
                             ext.push(0);
                         }
                     }
+                    Some(ProposerFault::StuffAggregates) => stuffed = vec![(u64::MAX, 0, [7u8; 64]); usize::from(u16::MAX)],
                     None => {}
                 }
             }
-            if self.process_proposal(&payload, &extending_set) {
-                let exts: Vec<(Vec<u8>, Vec<u8>)> = payload.iter().map(|(a, e, _)| (a.clone(), e.clone())).collect();
-                let aggregates = tss_engine::proposal::aggregate_signatures(&self.states[self.state_index(proposer)], &exts);
+            let exts: Vec<(Vec<u8>, Vec<u8>)> = payload.iter().map(|(a, e, _)| (a.clone(), e.clone())).collect();
+            let mut aggregates = tss_engine::proposal::aggregate_signatures(&self.states[self.state_index(proposer)], &exts);
+            aggregates.extend(stuffed);
+            let aggregates_ok = tss_engine::proposal::check_aggregates(self.state(), &aggregates).is_ok();
+            if aggregates_ok && self.process_proposal(&payload, &extending_set) {
                 break (exts, aggregates);
             }
             round += 1;
             self.extra_rounds.insert(h, round);
-            if round >= 10 {
+            if round >= first_round + 10 {
                 return Err(SimError::NoProposal { height: h });
             }
         };
         let (exts, aggregates) = injected;
 
-        // ExtendVote(h) on every online validator; VerifyVoteExtension by the others.
-        let mut commit = Vec::new();
-        let members: Vec<usize> = self.consensus.iter().filter_map(|(a, _)| self.node_index(a)).collect();
-        for i in members {
-            if !self.is_online(i, h) {
-                continue;
-            }
-            let state = &self.states[if self.shared { 0 } else { i }];
-            let node = &mut self.nodes[i];
-            let started = std::time::Instant::now();
-            let ext = node.local.make_extension(state, &exts, h, &mut node.rng);
-            let took = started.elapsed();
-            self.extend_time.entry(h).and_modify(|t| *t = (*t).max(took)).or_insert(took);
-            if !self.shared {
-                node.persisted = node.local.to_bytes();
-            }
-            let ext = misbehave(node, state, &exts, ext, h, self.budget);
-            match self.crashes.get(&(i, h)) {
-                Some(CrashPhase::AfterPersistBeforeBroadcast) => {
-                    self.restart(i, h);
-                    continue;
-                }
-                Some(CrashPhase::AfterBroadcastBeforeCommit) => self.restart(i, h),
-                None => {}
-            }
-            if check_form(&ext, h, self.budget).is_err() {
-                continue;
-            }
-            let node = &self.nodes[i];
-            self.max_extension_bytes.entry(h).and_modify(|m| *m = (*m).max(ext.len())).or_insert(ext.len());
-            let sig = node.sign(&self.chain_id, h, &ext);
-            commit.push((node.address.clone(), ext, sig));
-        }
+        // ExtendVote(h) on every online validator in the deciding round.
+        let commit = self.extend_all(h, &exts, true);
         let extended_power: u64 = commit.iter().filter_map(|(a, _, _)| self.consensus.iter().find(|(x, _)| x == a)).map(|(_, p)| p).sum();
         if 3 * extended_power <= 2 * Self::total_power(&self.consensus) {
             return Err(SimError::NoQuorum { height: h });
@@ -408,6 +407,48 @@ impl Network {
         self.height = h;
         self.outputs.push((h, out));
         Ok(&self.outputs[self.outputs.len() - 1].1)
+    }
+
+    /// `ExtendVote(h)` on every online validator of the consensus set for a proposal carrying
+    /// `exts`, then `VerifyVoteExtension` (form only). `deciding`: the round whose extensions
+    /// reach the chain (crashes and measurements apply to it).
+    fn extend_all(&mut self, h: u64, exts: &[(Vec<u8>, Vec<u8>)], deciding: bool) -> Vec<(Vec<u8>, Vec<u8>, [u8; 64])> {
+        let mut commit = Vec::new();
+        let members: Vec<usize> = self.consensus.iter().filter_map(|(a, _)| self.node_index(a)).collect();
+        for i in members {
+            if !self.is_online(i, h) {
+                continue;
+            }
+            let state = &self.states[if self.shared { 0 } else { i }];
+            let node = &mut self.nodes[i];
+            let started = std::time::Instant::now();
+            let ext = node.local.make_extension(state, exts, h, &mut node.rng);
+            let took = started.elapsed();
+            if !self.shared {
+                node.persisted = node.local.to_bytes();
+            }
+            let ext = misbehave(node, state, exts, ext, h, self.budget);
+            if !deciding {
+                continue;
+            }
+            self.extend_time.entry(h).and_modify(|t| *t = (*t).max(took)).or_insert(took);
+            match self.crashes.get(&(i, h)) {
+                Some(CrashPhase::AfterPersistBeforeBroadcast) => {
+                    self.restart(i, h);
+                    continue;
+                }
+                Some(CrashPhase::AfterBroadcastBeforeCommit) => self.restart(i, h),
+                None => {}
+            }
+            if check_form(&ext, h, self.budget).is_err() {
+                continue;
+            }
+            let node = &self.nodes[i];
+            self.max_extension_bytes.entry(h).and_modify(|m| *m = (*m).max(ext.len())).or_insert(ext.len());
+            let sig = node.sign(&self.chain_id, h, &ext);
+            commit.push((node.address.clone(), ext, sig));
+        }
+        commit
     }
 
     /// Restarts node `i`: engine state from its store, local secrets from what it persisted.
@@ -481,6 +522,30 @@ fn misbehave(node: &mut Node, state: &EngineState, pending: &[(Vec<u8>, Vec<u8>)
                     }
                 }
             }
+        }
+        Behavior::CopyEphemeral => {
+            let mut honest: BTreeMap<u64, Dealing> = BTreeMap::new();
+            for (_, bytes) in pending.iter().filter(|(addr, _)| *addr != node.address) {
+                let Ok(e) = check_form(bytes, h.saturating_sub(1), budget) else { continue };
+                for item in e.items {
+                    if let Item::Dealing { session, dealing } = item {
+                        if let Ok(d) = Dealing::from_bytes(&dealing) {
+                            honest.entry(session).or_insert(d);
+                        }
+                    }
+                }
+            }
+            decoded.items.retain_mut(|item| {
+                let Item::Dealing { session, dealing } = item else { return true };
+                let (Some(victim), Ok(mut d)) = (honest.get(session), Dealing::from_bytes(dealing)) else { return false };
+                d.ephemeral = victim.ephemeral;
+                d.ephemeral_proof = victim.ephemeral_proof;
+                for sealed in &mut d.encrypted_shares {
+                    sealed[0] ^= 0x80;
+                }
+                *dealing = d.to_bytes();
+                true
+            });
         }
         Behavior::FalseComplaint => {
             let me = tss_crypto::participant_id(&node.address).ok();

@@ -38,8 +38,8 @@ fn lifecycle(mut net: Network) -> Network {
         for i in 0..6u8 {
             net.at(h).requests.push(sign_request(b"alice", 0, &[round as u8, i], None));
         }
-        let ct = encrypt(&enc, b"bob/x", b"public plaintext", &mut rng).unwrap().to_bytes();
-        let ct2 = encrypt(&enc, b"bob/y", b"private plaintext", &mut rng).unwrap().to_bytes();
+        let ct = encrypt(&enc, &tss_crypto::encrypt::owned_label(b"bob", b"/x").unwrap(), b"public plaintext", &mut rng).unwrap().to_bytes();
+        let ct2 = encrypt(&enc, &tss_crypto::encrypt::owned_label(b"bob", b"/y").unwrap(), b"private plaintext", &mut rng).unwrap().to_bytes();
         net.at(h).requests.push(RequestInput { requester: b"bob".to_vec(), request: Request::Decrypt { keyset: 0, ciphertext: ct, delivery: Delivery::Public } });
         net.at(h).requests.push(RequestInput {
             requester: b"bob".to_vec(),
@@ -106,6 +106,21 @@ fn n7f2_bad_dealers_are_convicted_by_complaints() {
     assert_blamed(&net, BlameReason::BadShare);
 }
 
+/// Review finding 1 (the ephemeral-key oracle), end to end: dealers that reuse an honest
+/// dealing's ephemeral key are refused at public verification, so no honest validator ever
+/// complains about them (a complaint would reveal the Diffie-Hellman secret that opens the
+/// honest dealing's share). Before dealings carried a proof of knowledge of their ephemeral
+/// key, the copies were accepted and convicted only by those complaints (`BadShare`).
+#[test]
+fn n7f2_copied_ephemeral_keys_are_refused_before_anyone_complains() {
+    let net = with_byzantine(Behavior::CopyEphemeral, 49);
+    assert_blamed(&net, BlameReason::InvalidDealing);
+    for b in BYZANTINE {
+        let reasons = blamed(&net, &net.nodes[b].address);
+        assert!(!reasons.contains(&BlameReason::BadShare), "validator {b}'s copied dealing drew complaints: {reasons:?}");
+    }
+}
+
 #[test]
 fn n7f2_false_complainers_are_blamed() {
     let net = with_byzantine(Behavior::FalseComplaint, 42);
@@ -160,5 +175,23 @@ fn byzantine_proposers_dropping_or_tampering_do_not_stop_anything() {
     let tampered: Vec<u64> = (2..=net.height).filter(|h| h % 3 == 1).collect();
     let re_proposed: Vec<u64> = net.extra_rounds.iter().filter(|(_, r)| **r == 1).map(|(h, _)| *h).collect();
     assert_eq!(re_proposed, tampered, "every tampered proposal was rejected and re-proposed once");
+}
+
+/// Review finding 6: a proposer that stuffs the envelope with 65,535 aggregated signatures for
+/// requests that are not open (each would cost every node a signature check and a tweak of the
+/// key set) has its proposal refused in ProcessProposal; the next proposer's block goes through
+/// and every request still completes.
+#[test]
+fn proposers_stuffing_aggregates_are_refused() {
+    let mut net = network(50);
+    let stuffed: Vec<u64> = (12..40).step_by(4).collect();
+    for h in &stuffed {
+        net.byzantine_proposer(*h, ProposerFault::StuffAggregates);
+    }
+    let net = lifecycle(net);
+    let reached: Vec<u64> = stuffed.into_iter().filter(|h| *h <= net.height).collect();
+    assert!(reached.len() >= 4, "the lifecycle ran through several stuffed heights: {reached:?}");
+    let re_proposed: Vec<u64> = net.extra_rounds.iter().filter(|(_, r)| **r == 1).map(|(h, _)| *h).collect();
+    assert_eq!(re_proposed, reached, "every stuffed proposal was refused and re-proposed once");
 }
 

@@ -30,7 +30,7 @@ fn ten_epochs(n: usize, seed: u64) {
 
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
     let enc = EncryptionKey::from_bytes(network_key, 0).unwrap();
-    let early = encrypt(&enc, b"bob/early", b"made at genesis", &mut rng).unwrap();
+    let early = encrypt(&enc, &tss_crypto::encrypt::owned_label(b"bob", b"/early").unwrap(), b"made at genesis", &mut rng).unwrap();
     let mut derived_key = None;
     let mut signed = 0;
     for epoch in 0..10u64 {

@@ -66,3 +66,41 @@ fn join_and_leave_in_one_epoch_keep_the_key_and_the_joiner_signs() {
     let secret: Scalar = shares.iter().zip(&lambdas).map(|(s, l)| l * Scalar::from_canonical_bytes(*s.to_secret_bytes()).unwrap()).sum();
     assert_ne!(tss_crypto::group::mul_base(&secret).compress().to_bytes(), group_key);
 }
+
+/// Review finding 6: a reshare that cannot complete (here 2 of 7 validators offline and 1 dealing
+/// garbage, so only 4 valid dealings against a threshold of 5) used to restart forever and
+/// block refreshes, rotations and further membership changes. It is now abandoned after
+/// `handover_attempts` reshares with a `HandoverFailed` event naming the dropped change; the
+/// validator set and the key stay as they were, and signing goes on.
+#[test]
+fn reshare_that_cannot_complete_is_abandoned_after_bounded_attempts() {
+    init_logs();
+    let params = tss_engine::Params { epoch_length: 1000, ..tss_engine::Params::default() };
+    let mut net = Network::new(SimConfig { full_nodes: 1, params, ..SimConfig::new(7, 22) });
+    assert!(net.run_until(10, |n| n.network_key().is_some()).unwrap());
+    let group_key = net.network_key().unwrap();
+    net.nodes[6].behavior = tss_sim::Behavior::BadDealing;
+    let h = net.height + 1;
+    net.set_offline(4, h, h + 60);
+    net.set_offline(5, h, h + 60);
+    let joiner = net.validator_entry(7).unwrap();
+    net.at(h).membership.push(Membership::Join(joiner));
+    assert!(net.run_until(40, |n| n.events().any(|(_, e)| matches!(e, Event::HandoverFailed { .. }))).unwrap(), "the handover is abandoned");
+    let (failed_at, event) = net.events().find(|(_, e)| matches!(e, Event::HandoverFailed { .. })).map(|(h, e)| (h, e.clone())).unwrap();
+    let Event::HandoverFailed { attempts, dropped, .. } = event else { unreachable!() };
+    assert_eq!(attempts, 3);
+    assert_eq!(dropped, vec![Membership::Join(net.validator_entry(7).unwrap())]);
+    let reshares_started = net.events().filter(|(_, e)| matches!(e, Event::SessionStarted { kind, .. } if kind == "reshare")).count();
+    assert_eq!(reshares_started, 3, "no reshare starts after the handover is abandoned");
+    assert!(net.events().all(|(_, e)| !matches!(e, Event::ValidatorSetChanged { .. })));
+    assert_eq!(net.state().meta.validators.len(), 7);
+    assert!(net.state().meta.handover_to.is_none());
+
+    // Signing goes on with the validators that are left.
+    let h = net.height + 1;
+    net.at(h).requests.push(sign_request(b"alice", 0, b"still signing", None));
+    assert!(net.run_until(12, |n| callback(n, request_id(n, h, 0)).is_some()).unwrap());
+    expect_signature(&net, request_id(&net, h, 0), b"still signing");
+    assert_eq!(net.network_key().unwrap(), group_key);
+    assert!(failed_at < net.height);
+}

@@ -31,7 +31,7 @@ fn genesis_dkg_then_sign_and_decrypt() {
     // Threshold decryption of a ciphertext whose label the requester owns.
     let key = tss_crypto::encrypt::EncryptionKey::from_bytes(group_key, 0).unwrap();
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(9);
-    let ct = tss_crypto::encrypt::encrypt(&key, b"alice/bid-1", b"sealed 42", &mut rng).unwrap();
+    let ct = tss_crypto::encrypt::encrypt(&key, &tss_crypto::encrypt::owned_label(b"alice", b"/bid-1").unwrap(), b"sealed 42", &mut rng).unwrap();
     use rand_chacha::rand_core::SeedableRng;
     use tss_crypto::Encode;
     let h = net.height + 1;

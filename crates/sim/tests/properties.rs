@@ -1,6 +1,6 @@
 //! Property tests of the engine's invariants under random faults: for any committee size,
-//! any set of at most f faulty validators (each byzantine in some way or offline) and any
-//! byzantine proposers, all nodes agree after every height (the simulator checks), every request
+//! any set of at most f faulty validators (each byzantine in some way or offline), any
+//! byzantine proposers and heights decided in later rounds, all nodes agree after every height (the simulator checks), every request
 //! ends in exactly one callback, every signature returned verifies, the group key survives
 //! every refresh, and no honest validator is blamed for a provable fault.
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
@@ -17,9 +17,10 @@ use tss_engine::types::{BlameReason, Delivery, Outcome, Request, RequestInput};
 use tss_engine::Params;
 use tss_sim::{Behavior, Network, ProposerFault, SimConfig};
 
-const BEHAVIORS: [Option<Behavior>; 8] = [
+const BEHAVIORS: [Option<Behavior>; 9] = [
     None, // offline
     Some(Behavior::BadDealing),
+    Some(Behavior::CopyEphemeral),
     Some(Behavior::FalseComplaint),
     Some(Behavior::WrongSignatureShare),
     Some(Behavior::WrongDecryptionShare),
@@ -40,7 +41,8 @@ proptest! {
         n in 4usize..=7,
         seed in any::<u64>(),
         faulty_kinds in proptest::collection::vec(0usize..BEHAVIORS.len(), 2),
-        proposer_faults in proptest::collection::vec((2u64..40, 0u8..3), 0..8),
+        proposer_faults in proptest::collection::vec((2u64..40, 0u8..4), 0..8),
+        slow_heights in proptest::collection::vec((2u64..45, 1u32..3), 0..10),
         request_heights in proptest::collection::vec(10u64..30, 1..6),
     ) {
         let params = Params { epoch_length: 12, ..Params::default() };
@@ -57,8 +59,12 @@ proptest! {
             match kind {
                 0 => net.byzantine_proposer(*h, ProposerFault::Tamper),
                 1 => net.byzantine_proposer(*h, ProposerFault::Drop(1)),
+                2 => net.byzantine_proposer(*h, ProposerFault::StuffAggregates),
                 _ => {}
             }
+        }
+        for (h, rounds) in &slow_heights {
+            net.slow_height(*h, *rounds);
         }
         net.run(9).unwrap();
         let key = net.network_key();
@@ -71,7 +77,7 @@ proptest! {
         for (i, h) in request_heights.iter().enumerate() {
             let msg = vec![i as u8; 3];
             net.at(*h).requests.push(sign_request(b"alice", 0, &msg, Some(b"p")));
-            let ct = encrypt(&enc, b"bob/1", b"plain", &mut rng).unwrap().to_bytes();
+            let ct = encrypt(&enc, &tss_crypto::encrypt::owned_label(b"bob", b"/1").unwrap(), b"plain", &mut rng).unwrap().to_bytes();
             net.at(*h).requests.push(RequestInput { requester: b"bob".to_vec(), request: Request::Decrypt { keyset: 0, ciphertext: ct, delivery: Delivery::Public } });
             messages.insert((*h, 2 * (messages.keys().filter(|(x, _)| x == h).count())), msg);
             submitted += 2;

@@ -25,7 +25,7 @@ fn old_generation_decrypts_until_retirement_then_fails_clearly() {
     assert!(net.run_until(10, |n| n.network_key().is_some()).unwrap());
     let g0 = net.network_key().unwrap();
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
-    let ct = encrypt(&EncryptionKey::from_bytes(g0, 0).unwrap(), b"carol/msg", b"generation zero", &mut rng).unwrap().to_bytes();
+    let ct = encrypt(&EncryptionKey::from_bytes(g0, 0).unwrap(), &tss_crypto::encrypt::owned_label(b"carol", b"/msg").unwrap(), b"generation zero", &mut rng).unwrap().to_bytes();
 
     let h = net.height + 1;
     net.at(h).rotate = true;
@@ -40,7 +40,7 @@ fn old_generation_decrypts_until_retirement_then_fails_clearly() {
     net.run(3).unwrap();
     assert_eq!(callback(&net, request_id(&net, h, 0)).unwrap().1.outcome, Outcome::Plaintext(b"generation zero".to_vec()));
     // New encryptions use generation 1.
-    let ct1 = encrypt(&EncryptionKey::from_bytes(g1, 1).unwrap(), b"carol/new", b"generation one", &mut rng).unwrap().to_bytes();
+    let ct1 = encrypt(&EncryptionKey::from_bytes(g1, 1).unwrap(), &tss_crypto::encrypt::owned_label(b"carol", b"/new").unwrap(), b"generation one", &mut rng).unwrap().to_bytes();
 
     // After retirement: a clear failure, and every validator erased generation 0's shares.
     assert!(net.run_until(20, |n| n.events().any(|(_, e)| matches!(e, Event::GenerationRetired { generation: 0, .. }))).unwrap());

@@ -126,7 +126,8 @@ impl Apply<'_> {
     /// Applies queued joins and leaves to a new target set and reshares every key to it.
     fn start_handover(&mut self) {
         let mut next = self.state.meta.validators.clone();
-        for change in std::mem::take(&mut self.state.meta.pending_membership) {
+        let changes = std::mem::take(&mut self.state.meta.pending_membership);
+        for change in changes.clone() {
             match change {
                 Membership::Join(v) => {
                     if v.address.is_empty() || v.address.len() > crate::types::MAX_ADDRESS_LEN || tss_crypto::TransportPublic::from_bytes(v.transport).is_none() || v.power == 0 {
@@ -160,21 +161,32 @@ impl Apply<'_> {
         }
         let t = default_threshold(next.len());
         self.state.meta.handover_to = Some(next.clone());
+        self.state.meta.handover = Some((changes, 1));
         for (keyset, generation, epoch) in keys {
             self.start_session(keyset, generation, SessionKind::Reshare { from: epoch }, next.clone(), t, true);
         }
     }
 
-    /// Completes a handover once every reshare session has finalized; restarts failed ones.
+    /// Completes a handover once every reshare session has finalized; restarts failed ones up
+    /// to `handover_attempts` reshares, then abandons the handover.
     fn progress_handover(&mut self) {
         let Some(next) = self.state.meta.handover_to.clone() else { return };
         let handover: Vec<(u64, Session)> = self.state.sessions.iter().filter(|(_, s)| s.handover && s.recipients_match(&next)).map(|(n, s)| (*n, s.clone())).collect();
         let mut done = true;
+        let limit = self.state.meta.params.handover_attempts.max(1);
         for (number, s) in &handover {
             match s.status {
                 SessionStatus::Collecting => done = false,
                 SessionStatus::Failed { at } if at == self.height => {
                     done = false;
+                    let attempts = self.state.meta.handover.as_ref().map_or(1, |(_, a)| *a);
+                    if attempts >= limit {
+                        self.abandon_handover(attempts, format!("reshare session {number} of keyset {} failed", s.keyset));
+                        return;
+                    }
+                    if let Some((_, a)) = self.state.meta.handover.as_mut() {
+                        *a = a.saturating_add(1);
+                    }
                     // Restart from the same epoch.
                     if let SessionKind::Reshare { from } = s.kind {
                         if let Some(session) = self.state.sessions.get_mut(number) {
@@ -192,6 +204,7 @@ impl Apply<'_> {
         }
         let old = std::mem::replace(&mut self.state.meta.validators, next.clone());
         self.state.meta.handover_to = None;
+        self.state.meta.handover = None;
         for s in self.state.sessions.values_mut() {
             s.handover = false;
         }
@@ -207,6 +220,22 @@ impl Apply<'_> {
         }
         self.out.events.push(Event::ValidatorSetChanged { validators: next.len() });
         self.track_departures(&old, &next);
+    }
+
+    /// Gives up a handover whose reshares keep failing (fewer than `t` old members deal valid
+    /// dealings): the validator set, keys and shares stay as they were, so signing, decryption
+    /// and refreshes go on; the queued changes are dropped and reported for the operators.
+    fn abandon_handover(&mut self, attempts: u32, reason: String) {
+        let dropped = self.state.meta.handover.take().map(|(c, _)| c).unwrap_or_default();
+        self.state.meta.handover_to = None;
+        for s in self.state.sessions.values_mut() {
+            if s.handover && s.status == SessionStatus::Collecting {
+                s.status = SessionStatus::Failed { at: self.height };
+            }
+            s.handover = false;
+        }
+        tracing::error!(attempts, reason = %reason, "handover abandoned: the validator set stays as it was");
+        self.out.events.push(Event::HandoverFailed { attempts, dropped, reason });
     }
 
     /// Counts members who left since the network key's DKG; when they could reach its

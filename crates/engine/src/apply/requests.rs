@@ -11,7 +11,7 @@ use super::Apply;
 use crate::context::key_of;
 use crate::state::{Attempt, Job, Owner, PendingRequest};
 use crate::types::{BlameReason, Delivery, Outcome, ParticipantKey, Request, RequestInput, NETWORK_KEYSET};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use tss_crypto::decrypt::{combine, combine_reencryption, verify_decryption_shares, verify_reencryption_shares, DecryptionShare, ReencryptionShare};
 use tss_crypto::encrypt::{Ciphertext, EncryptionKey};
 use crate::signing::{attempt_package, parse_share};
@@ -80,8 +80,8 @@ impl Apply<'_> {
                     }
                 }
                 let ct = Ciphertext::from_bytes(ciphertext).map_err(|e| format!("invalid input: ciphertext does not decode: {e}"))?;
-                if !ct.label.starts_with(requester) {
-                    return Err("invalid input: the ciphertext's label does not belong to the requester".into());
+                if tss_crypto::encrypt::label_owner(&ct.label) != Some(requester.as_slice()) {
+                    return Err("invalid input: the ciphertext's label does not name the requester as its owner (make it with owned_label)".into());
                 }
                 let generation = k.generations.get(&ct.generation).ok_or_else(|| format!("key generation {} of keyset {keyset} does not exist or was retired", ct.generation))?;
                 let key = EncryptionKey::from_bytes(generation.group_key, ct.generation).ok_or("stored group key is invalid")?;
@@ -132,20 +132,26 @@ impl Apply<'_> {
     }
 
     /// The fast path: the proposer aggregated; one signature check replaces aggregation.
+    ///
+    /// Untrusted (the proposer chose them): only the first aggregate per open signing attempt
+    /// is looked at, and each costs one signature verification under the (derived) group key —
+    /// never a tweak of the whole key set. ProcessProposal refuses an envelope that carries
+    /// anything else ([`crate::proposal::check_aggregates`]).
     pub(super) fn apply_aggregates(&mut self, aggregates: &[(u64, u32, [u8; 64])]) {
+        let mut seen = BTreeSet::new();
         for (request, attempt, signature) in aggregates {
+            if !seen.insert(*request) {
+                continue;
+            }
             let Some(r) = self.state.requests.get(request) else { continue };
             let (Some(a), Job::Sign { message, context }) = (&r.attempt, &r.job) else { continue };
             if a.number != *attempt {
                 continue;
             }
-            let (keyset, generation, epoch) = (r.keyset, a.generation, a.epoch);
-            let (message, context) = (message.clone(), context.clone());
-            let Some(public) = self.key_set(keyset, generation, epoch).map(|p| signing_key(&p, &context)) else { continue };
-            let Ok(vk) = public.frost_verifying_key() else { continue };
-            let Ok(sig) = frost_signature(signature) else { continue };
-            if vk.verify(&message, &sig).is_ok() {
-                self.complete(*request, Outcome::Signature { signature: signature.to_vec(), public_key: public.group_key() });
+            let Some(group_key) = self.state.keysets.get(&r.keyset).and_then(|k| k.generations.get(&a.generation)).map(|g| g.group_key) else { continue };
+            let Some(public_key) = signing_group_key(&group_key, context) else { continue };
+            if verify_signature(&public_key, message, signature) {
+                self.complete(*request, Outcome::Signature { signature: signature.to_vec(), public_key });
             }
         }
     }
@@ -389,14 +395,8 @@ fn decode_shares<T: Encode>(raw: &BTreeMap<ParticipantKey, Vec<u8>>, holder: imp
 /// The public key a signing request will be answered under: what a client computes in advance
 /// (for example to know its address on another chain) from the keyset's group key.
 pub fn derived_public_key(group_key: &[u8; 32], keyset: u64, requester: &[u8], context: &Option<Vec<u8>>) -> Option<[u8; 32]> {
-    let point = tss_crypto::group::decode_prime_order(*group_key)?;
-    match effective_context(keyset, requester, context) {
-        None => Some(*group_key),
-        Some(c) => {
-            let tweak = KeyTweak::derive(group_key, &c);
-            Some((point.point() + tss_crypto::group::mul_base(&tweak.scalar())).compress().to_bytes())
-        }
-    }
+    tss_crypto::group::decode_prime_order(*group_key)?;
+    signing_group_key(group_key, &effective_context(keyset, requester, context))
 }
 
 /// The key a signing request uses: the keyset's, or the derived one.
@@ -407,6 +407,23 @@ pub(crate) fn signing_key(public: &PublicKeySet, context: &Option<Vec<u8>>) -> P
     }
 }
 
-fn frost_signature(bytes: &[u8; 64]) -> Result<frost_ed25519::Signature, frost_ed25519::Error> {
-    frost_ed25519::Signature::deserialize(bytes)
+/// The group key a signing request's signature verifies under: the keyset's, or `Y + tweak*G`
+/// for a derivation context. One scalar multiplication, whatever the committee size.
+pub(crate) fn signing_group_key(group_key: &[u8; 32], context: &Option<Vec<u8>>) -> Option<[u8; 32]> {
+    match context {
+        None => Some(*group_key),
+        Some(c) => {
+            let point = tss_crypto::group::decode_prime_order(*group_key)?;
+            let tweak = KeyTweak::derive(group_key, c);
+            Some((point.point() + tss_crypto::group::mul_base(&tweak.scalar())).compress().to_bytes())
+        }
+    }
+}
+
+/// Ed25519 (RFC 8032, as FROST(Ed25519) produces and frost verifies it) over `message`.
+pub(crate) fn verify_signature(public_key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
+    let (Ok(vk), Ok(sig)) = (frost_ed25519::VerifyingKey::deserialize(public_key), frost_ed25519::Signature::deserialize(signature)) else {
+        return false;
+    };
+    vk.verify(message, &sig).is_ok()
 }

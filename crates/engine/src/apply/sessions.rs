@@ -100,6 +100,11 @@ impl Apply<'_> {
                     continue;
                 }
                 let Ok(dealing) = Dealing::from_bytes(dealing_bytes) else { continue };
+                // About another dealing of this dealer (one it sent in a round that did not
+                // decide, say): not this dealing's matter, and no fault of the complainer's.
+                if c.dealing != dealing.digest() {
+                    continue;
+                }
                 verdicts.push((Some((complainer, dealer)), judge(&ctx, &dealing, &c)));
             }
             for (pair, verdict) in verdicts {

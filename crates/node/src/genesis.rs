@@ -1,0 +1,194 @@
+//! Reading the genesis CometBFT hands to `InitChain`: the validators with their consensus keys,
+//! each one's X25519 transport key and the engine parameters from `app_state`, and the
+//! consensus parameters the engine depends on. Anything missing or wrong is an error that says
+//! what to fix in `genesis.json`; nothing falls back to a silent default (review finding 5: a
+//! validator without a transport key used to be skipped with a log line, an enable height of 0
+//! left vote extensions off for good).
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tendermint_proto::v0_38::abci::RequestInitChain;
+use tendermint_proto::v0_38::crypto::public_key::Sum;
+use tss_crypto::TransportPublic;
+use tss_engine::types::Validator;
+use tss_engine::Params;
+
+/// Bytes an envelope spends per vote beside the extension itself: address, signature and
+/// their length prefixes, with room to spare.
+const ENVELOPE_OVERHEAD_PER_VOTE: i64 = 128;
+
+/// What the engine takes from genesis.
+#[derive(Debug)]
+pub struct Genesis {
+    /// The genesis validators, in CometBFT's order.
+    pub validators: Vec<Validator>,
+    /// Each validator's Ed25519 consensus key, by address.
+    pub consensus_keys: Vec<(Vec<u8>, [u8; 32])>,
+    /// Engine parameters.
+    pub params: Params,
+    /// First height whose votes carry extensions.
+    pub vote_extensions_from: u64,
+}
+
+/// Why a genesis cannot start this chain.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GenesisError {
+    /// `app_state` is not a JSON object.
+    #[error("genesis app_state is not a JSON object ({0}); it must hold \"transport_keys\" (validator address hex -> X25519 key hex) and optionally \"params\"")]
+    AppState(String),
+    /// `app_state.params` does not parse.
+    #[error("genesis app_state.params does not parse: {0}; give every engine parameter (see docs/node.md) or leave params out for the defaults")]
+    Params(String),
+    /// A validator's consensus key is not Ed25519.
+    #[error("genesis validator #{0} has a consensus key that is not Ed25519; only Ed25519 keys are supported")]
+    KeyType(usize),
+    /// A validator has no usable transport key.
+    #[error("genesis validator {address} has no valid transport key: add \"{address}\": \"<hex of `mpcd show-transport-key`>\" under app_state.transport_keys ({why})")]
+    Transport {
+        /// The validator's address, hex.
+        address: String,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+    /// Vote extensions are never enabled.
+    #[error("consensus_params.abci.vote_extensions_enable_height is {0}: the engine runs on vote extensions; set it to 1 or more in genesis.json")]
+    ExtensionsDisabled(i64),
+    /// No validators.
+    #[error("genesis has no validators")]
+    NoValidators,
+    /// The block cannot carry every validator's extension.
+    #[error("consensus_params.block.max_bytes is {max_bytes}, but {validators} extensions of up to {budget} bytes need {needed}: raise block.max_bytes or lower app_state.params.extension_budget")]
+    BlockTooSmall {
+        /// The configured block size.
+        max_bytes: i64,
+        /// Validators at genesis.
+        validators: usize,
+        /// Extension budget.
+        budget: usize,
+        /// What the extensions need.
+        needed: i64,
+    },
+}
+
+/// Reads and checks the genesis of `InitChain`.
+pub fn read(request: &RequestInitChain) -> Result<Genesis, GenesisError> {
+    let app_state: Value = if request.app_state_bytes.is_empty() {
+        Value::Object(Default::default())
+    } else {
+        serde_json::from_slice(&request.app_state_bytes).map_err(|e| GenesisError::AppState(e.to_string()))?
+    };
+    let app_state = app_state.as_object().ok_or_else(|| GenesisError::AppState("not an object".into()))?;
+    let params = match app_state.get("params") {
+        Some(p) => serde_json::from_value::<Params>(p.clone()).map_err(|e| GenesisError::Params(e.to_string()))?,
+        None => {
+            tracing::info!("genesis app_state has no params: the engine's defaults apply");
+            Params::default()
+        }
+    };
+    let transports = app_state.get("transport_keys").and_then(Value::as_object);
+    let mut validators = Vec::new();
+    let mut consensus_keys = Vec::new();
+    for (i, v) in request.validators.iter().enumerate() {
+        let Some(Sum::Ed25519(pk)) = v.pub_key.as_ref().and_then(|k| k.sum.clone()) else { return Err(GenesisError::KeyType(i)) };
+        let key: [u8; 32] = pk.as_slice().try_into().map_err(|_| GenesisError::KeyType(i))?;
+        let address = Sha256::digest(key).get(..20).map(<[u8]>::to_vec).unwrap_or_default();
+        let transport = transport_key(transports.and_then(|t| t.get(&hex::encode(&address)))).map_err(|why| GenesisError::Transport { address: hex::encode(&address), why })?;
+        consensus_keys.push((address.clone(), key));
+        validators.push(Validator { address, power: u64::try_from(v.power).unwrap_or(0), transport });
+    }
+    if validators.is_empty() {
+        return Err(GenesisError::NoValidators);
+    }
+    let consensus = request.consensus_params.as_ref();
+    let enable = consensus.and_then(|p| p.abci.as_ref()).map_or(0, |a| a.vote_extensions_enable_height);
+    if enable <= 0 {
+        return Err(GenesisError::ExtensionsDisabled(enable));
+    }
+    if let Some(max_bytes) = consensus.and_then(|p| p.block.as_ref()).map(|b| b.max_bytes).filter(|m| *m > 0) {
+        let per_vote = i64::try_from(params.extension_budget).unwrap_or(i64::MAX).saturating_add(ENVELOPE_OVERHEAD_PER_VOTE);
+        let needed = per_vote.saturating_mul(i64::try_from(validators.len()).unwrap_or(i64::MAX));
+        if needed > max_bytes {
+            return Err(GenesisError::BlockTooSmall { max_bytes, validators: validators.len(), budget: params.extension_budget, needed });
+        }
+    }
+    Ok(Genesis { validators, consensus_keys, params, vote_extensions_from: u64::try_from(enable).unwrap_or(1) })
+}
+
+fn transport_key(value: Option<&Value>) -> Result<[u8; 32], &'static str> {
+    let text = value.ok_or("missing")?.as_str().ok_or("not a string")?;
+    let bytes: [u8; 32] = hex::decode(text.trim()).map_err(|_| "not hex")?.try_into().map_err(|_| "not 32 bytes")?;
+    TransportPublic::from_bytes(bytes).ok_or("not a valid prime-order X25519 key")?;
+    Ok(bytes)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use rand_chacha::rand_core::SeedableRng;
+    use tendermint_proto::v0_38::abci::ValidatorUpdate;
+    use tendermint_proto::v0_38::crypto::PublicKey;
+    use tendermint_proto::v0_38::types::{AbciParams, BlockParams, ConsensusParams};
+
+    fn request(n: u8, with_transport: &[bool], enable: i64, max_bytes: i64, params: Option<Value>) -> RequestInitChain {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(5);
+        let mut transports = serde_json::Map::new();
+        let validators = (0..n)
+            .map(|i| {
+                let key = [i + 1; 32];
+                let address = Sha256::digest(key)[..20].to_vec();
+                if with_transport[usize::from(i)] {
+                    let t = tss_crypto::TransportSecret::generate(&mut rng).public().to_bytes();
+                    transports.insert(hex::encode(address), Value::String(hex::encode(t)));
+                }
+                ValidatorUpdate { pub_key: Some(PublicKey { sum: Some(Sum::Ed25519(key.to_vec())) }), power: 10 }
+            })
+            .collect();
+        let mut app_state = serde_json::json!({ "transport_keys": transports });
+        if let Some(p) = params {
+            app_state["params"] = p;
+        }
+        RequestInitChain {
+            chain_id: "c".into(),
+            validators,
+            app_state_bytes: serde_json::to_vec(&app_state).unwrap().into(),
+            consensus_params: Some(ConsensusParams {
+                abci: Some(AbciParams { vote_extensions_enable_height: enable }),
+                block: Some(BlockParams { max_bytes, max_gas: -1 }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_complete_genesis_is_read() {
+        let g = read(&request(4, &[true; 4], 2, 22_020_096, None)).unwrap();
+        assert_eq!((g.validators.len(), g.vote_extensions_from, g.params), (4, 2, Params::default()));
+    }
+
+    #[test]
+    fn a_validator_without_transport_key_stops_init_chain() {
+        let err = read(&request(4, &[true, true, false, true], 2, 22_020_096, None)).unwrap_err();
+        assert!(matches!(err, GenesisError::Transport { why: "missing", .. }), "{err}");
+        assert!(err.to_string().contains("app_state.transport_keys"));
+    }
+
+    #[test]
+    fn vote_extensions_never_enabled_stops_init_chain() {
+        assert_eq!(read(&request(4, &[true; 4], 0, 22_020_096, None)).unwrap_err(), GenesisError::ExtensionsDisabled(0));
+    }
+
+    #[test]
+    fn params_that_do_not_parse_stop_init_chain() {
+        let err = read(&request(4, &[true; 4], 2, 22_020_096, Some(serde_json::json!({ "epoch_length": "ten" })))).unwrap_err();
+        assert!(matches!(err, GenesisError::Params(_)), "{err}");
+    }
+
+    #[test]
+    fn a_block_too_small_for_the_extensions_stops_init_chain() {
+        let err = read(&request(4, &[true; 4], 2, 100_000, None)).unwrap_err();
+        assert!(matches!(err, GenesisError::BlockTooSmall { validators: 4, .. }), "{err}");
+    }
+}
