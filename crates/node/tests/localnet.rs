@@ -2,7 +2,9 @@
 //! processes on 127.0.0.1): genesis DKG, an epoch refresh, a signature requested by a
 //! transaction and checked with a standard Ed25519 verifier, a ciphertext made by a plain X25519
 //! client threshold-decrypted, one validator killed with SIGKILL in the middle of a refresh and
-//! restarted, and all app hashes equal at the end. Bounded in time; every process it started is
+//! restarted, one validator paused with SIGSTOP while signature requests are in flight (heights
+//! it should propose are decided in round 1 or later; every request completes), and all app
+//! hashes equal at the end. Bounded in time; every process it started is
 //! stopped by PID, also when it fails.
 //!
 //! Needs the `cometbft` binary (`.ci/install-cometbft` builds v0.38 from the Go module proxy);
@@ -157,6 +159,59 @@ fn real_vote_extensions_verify_and_tampered_copies_do_not(net: &Localnet) {
     assert!(verify_envelope(&chain_id, height - 1, &thin, &validators, true).is_err(), "2 of 4 is not more than 2/3 of the power");
 }
 
+fn paused_validator_forces_later_rounds_and_requests_complete(net: &Localnet) {
+    let (start, _) = abci_info(0).unwrap();
+    let requests: Vec<(String, std::process::Child)> = (0..3)
+        .map(|i| {
+            let msg = format!("while paused {i}");
+            // One account per request: concurrent transactions of one account would race on
+            // its sequence number.
+            let key_file = net.dir.path().join(format!("paused-{i}.key"));
+            net.mpcd(&["keygen", "--out", key_file.to_str().unwrap()]).unwrap();
+            let child = Command::new(env!("CARGO_BIN_EXE_mpcd"))
+                .args(["tx", "--rpc", &rpc(1), "--key", key_file.to_str().unwrap(), "--wait", "sign", "--message", &msg])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            (msg, child)
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(1));
+    let pids = [net.pid("node2/pid"), net.pid("mpcd2/pid")];
+    for pid in pids {
+        let _ = Command::new("kill").args(["-STOP", &pid.to_string()]).status();
+    }
+    std::thread::sleep(Duration::from_secs(12));
+    for pid in pids {
+        let _ = Command::new("kill").args(["-CONT", &pid.to_string()]).status();
+    }
+    for (msg, child) in requests {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "request '{msg}' failed: {}\n{}", String::from_utf8_lossy(&out.stderr), net.logs());
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["outcome"], "signature", "request '{msg}': {v}");
+        let public_key: [u8; 32] = hex::decode(v["public_key"].as_str().unwrap()).unwrap().try_into().unwrap();
+        let signature = ed25519_dalek::Signature::from_slice(&hex::decode(v["signature"].as_str().unwrap()).unwrap()).unwrap();
+        ed25519_dalek::VerifyingKey::from_bytes(&public_key).unwrap().verify_strict(msg.as_bytes(), &signature).expect("signature verifies");
+    }
+    let (end, _) = abci_info(0).unwrap();
+    let rounds: Vec<(u64, u64)> = (start + 1..=end)
+        .filter_map(|h| {
+            let commit = get(0, &format!("commit?height={h}"));
+            Some((h, commit["signed_header"]["commit"]["round"].as_u64()?))
+        })
+        .filter(|(_, r)| *r > 0)
+        .collect();
+    eprintln!("heights decided in a later round while validator 2 was paused: {rounds:?}");
+    assert!(!rounds.is_empty(), "the pause forced no round > 0 between heights {start} and {end}");
+    wait_for("validator 2 to catch up", Duration::from_secs(60), net, || {
+        let (h, _) = abci_info(2)?;
+        let (h1, _) = abci_info(1)?;
+        (h + 2 >= h1).then_some(())
+    });
+}
+
 #[test]
 fn four_validators_on_cometbft_run_the_whole_lifecycle() {
     let net = Localnet::start();
@@ -236,6 +291,11 @@ fn four_validators_on_cometbft_run_the_whole_lifecycle() {
     let status = Command::new("bash").arg(&net.script).args(["restart-node", "--dir"]).arg(net.dir.path()).env("N_NODE", "0").status().unwrap();
     assert!(status.success());
     caught_up(0, &net);
+
+    // Validator 2 is paused (SIGSTOP) with requests in flight: heights it should propose time
+    // out in round 0 and are decided in a later round, where every validator's ExtendVote runs
+    // again. Every request still completes, and the rounds > 0 are checked in the commits.
+    paused_validator_forces_later_rounds_and_requests_complete(&net);
 
     // All four app hashes, as each node computed it, agree at the same height.
     let infos = wait_for("the four nodes to report one height", Duration::from_secs(30), &net, || {
