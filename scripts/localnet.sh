@@ -102,6 +102,9 @@ setkey('p2p', 'persistent_peers', f'"{peers}"')
 setkey('p2p', 'addr_book_strict', 'false')
 setkey('p2p', 'allow_duplicate_ip', 'true')
 setkey('p2p', 'pex', 'false')
+# A transaction waits for its block through heights that need several rounds (a paused or
+# crashed proposer): give broadcast_tx_commit more than the default 10 s.
+setkey('', 'timeout_broadcast_tx_commit', '"30s"')  # unique key; its [rpc] section holds brackets
 setkey('consensus', 'timeout_commit', f'"{commit}"')
 setkey('', 'moniker', '"localnet"')
 open(path, 'w').write(s)

@@ -1,7 +1,7 @@
 //! The ABCI++ application: CometBFT 0.38's calls mapped onto the engine.
 
 use crate::db::ChainDb;
-use crate::glue::{fit_envelope, verify_envelope, ConsensusKey, Envelope, SignedExtension, ENVELOPE_TAG};
+use crate::glue::{fit_envelope, match_commit, verify_envelope, ConsensusKey, Envelope, SignedExtension, ENVELOPE_TAG};
 use crate::metrics::Metrics;
 use crate::secret_store::SecretStore;
 use crate::tx::{account_address, code, Tx};
@@ -76,19 +76,16 @@ impl Inner {
         self.db.get(&node_key("vote_extensions_enable_height", b"")).and_then(|v| v.try_into().ok()).map(u64::from_be_bytes).unwrap_or(1)
     }
 
-    /// The consensus keys of the engine's validator set.
-    fn consensus(&self) -> BTreeMap<Vec<u8>, ConsensusKey> {
-        let Some(state) = &self.state else { return BTreeMap::new() };
-        state
-            .meta
-            .validators
-            .iter()
-            .filter_map(|v| {
-                let raw = self.db.get(&node_key("consensus_key", &v.address))?;
-                let key: [u8; 32] = raw.as_slice().try_into().ok()?;
-                Some((v.address.clone(), ConsensusKey { key: ed25519_dalek::VerifyingKey::from_bytes(&key).ok()?, power: v.power }))
-            })
-            .collect()
+    /// The validator set CometBFT used at `height`: the one extensions of that height are
+    /// signed by.
+    fn consensus_at(&self, height: u64) -> BTreeMap<Vec<u8>, ConsensusKey> {
+        crate::valset::at(&self.db, height)
+    }
+
+    /// A validator's consensus key, as registered (genesis, or a join).
+    fn consensus_key(&self, address: &[u8]) -> Option<ed25519_dalek::VerifyingKey> {
+        let raw: [u8; 32] = self.db.get(&node_key("consensus_key", address))?.as_slice().try_into().ok()?;
+        ed25519_dalek::VerifyingKey::from_bytes(&raw).ok()
     }
 
     fn sequence(&self, account: &[u8]) -> u64 {
@@ -184,9 +181,15 @@ impl Application for App {
                 std::process::exit(2);
             }
         };
+        let mut set = BTreeMap::new();
         for (address, key) in &genesis.consensus_keys {
             inner.db.put(&node_key("consensus_key", address), key.to_vec());
+            let power = genesis.validators.iter().find(|v| v.address == *address).map_or(0, |v| v.power);
+            if let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(key) {
+                set.insert(address.clone(), ConsensusKey { key, power });
+            }
         }
+        crate::valset::record(&mut inner.db, u64::try_from(request.initial_height).unwrap_or(1).max(1), &set);
         inner.db.put(&node_key("vote_extensions_enable_height", b""), genesis.vote_extensions_from.to_be_bytes().to_vec());
         let state = EngineState::genesis(&request.chain_id, genesis.params, genesis.validators);
         state.save(&mut inner.db);
@@ -226,7 +229,7 @@ impl Application for App {
             }
         }
         let max = usize::try_from(request.max_tx_bytes).unwrap_or(usize::MAX);
-        let Some(envelope) = fit_envelope(&mut env, max, &inner.consensus()) else {
+        let Some(envelope) = fit_envelope(&mut env, max, &inner.consensus_at(ext_height)) else {
             tracing::error!(
                 height,
                 max_tx_bytes = max,
@@ -266,8 +269,14 @@ impl Application for App {
         if !active && !env.votes.is_empty() {
             return reject("extensions before they are enabled".into());
         }
-        if let Err(e) = verify_envelope(&inner.chain_id(), ext_height, &env, &inner.consensus(), active) {
+        if let Err(e) = verify_envelope(&inner.chain_id(), ext_height, &env, &inner.consensus_at(ext_height), active) {
             return reject(e.to_string());
+        }
+        if active {
+            let commit = request.proposed_last_commit.as_ref();
+            if let Err(e) = match_commit(&env, commit.map_or(0, |c| i64::from(c.round)), &committed_voters(commit)) {
+                return reject(e.to_string());
+            }
         }
         if let Some(state) = &inner.state {
             if let Err(e) = tss_engine::proposal::check_aggregates(state, &env.aggregates) {
@@ -327,7 +336,10 @@ impl Application for App {
         let mut extensions = Vec::new();
         let mut aggregates = Vec::new();
         if let Some(env) = request.txs.first().and_then(|t| Envelope::from_bytes(t).ok()) {
-            match verify_envelope(&chain_id, ext_height, &env, &inner.consensus(), active) {
+            let commit = request.decided_last_commit.as_ref();
+            let checked = verify_envelope(&chain_id, ext_height, &env, &inner.consensus_at(ext_height), active)
+                .and_then(|exts| if active { match_commit(&env, commit.map_or(0, |c| i64::from(c.round)), &committed_voters(commit)).map(|()| exts) } else { Ok(exts) });
+            match checked {
                 Ok(exts) => {
                     extensions = exts;
                     aggregates = env.aggregates;
@@ -354,6 +366,25 @@ impl Application for App {
         let Some(state) = inner.state.as_mut() else { return ResponseFinalizeBlock { tx_results, app_hash: inner.app_hash().into(), ..Default::default() } };
         let out = state.apply(&BlockInput { height, extensions, aggregates, requests, ..Default::default() });
         state.save(&mut inner.db);
+        // The engine's validator updates (after a completed handover) go to CometBFT with their
+        // consensus keys; CometBFT applies them from height + 2, and so does the recorded set.
+        let mut validator_updates = Vec::with_capacity(out.validator_updates.len());
+        let mut changes = Vec::with_capacity(out.validator_updates.len());
+        for u in &out.validator_updates {
+            let key = inner.consensus_key(&u.address);
+            match key {
+                Some(key) => validator_updates.push(tendermint_proto::v0_38::abci::ValidatorUpdate {
+                    pub_key: Some(tendermint_proto::v0_38::crypto::PublicKey { sum: Some(tendermint_proto::v0_38::crypto::public_key::Sum::Ed25519(key.to_bytes().to_vec().into())) }),
+                    power: i64::try_from(u.power).unwrap_or(i64::MAX),
+                }),
+                None => tracing::error!(validator = %hex::encode(&u.address), "validator update for an address without a registered consensus key: not sent to CometBFT"),
+            }
+            changes.push((u.address.clone(), key, u.power));
+        }
+        if !changes.is_empty() {
+            crate::valset::apply_updates(&mut inner.db, height, &changes);
+        }
+        crate::valset::prune(&mut inner.db, height);
         let mut events: Vec<Event> = out.events.iter().map(engine_event).collect();
         events.extend(out.callbacks.iter().map(callback_event));
         // Request ids go back in the transactions' results, in order.
@@ -368,7 +399,7 @@ impl Application for App {
         let app_hash = inner.app_hash();
         inner.app_hash = app_hash.clone();
         inner.finalized = i64::try_from(height).unwrap_or(i64::MAX);
-        ResponseFinalizeBlock { events, tx_results, app_hash: app_hash.into(), ..Default::default() }
+        ResponseFinalizeBlock { events, tx_results, validator_updates, app_hash: app_hash.into(), ..Default::default() }
     }
 
     fn commit(&self) -> ResponseCommit {
@@ -395,4 +426,12 @@ impl Application for App {
             Err(log) => ResponseQuery { code: 1, log, ..Default::default() },
         }
     }
+}
+
+/// The validators whose precommit for the block is in a commit (`BlockIDFlag::Commit`).
+fn committed_voters(commit: Option<&tendermint_proto::v0_38::abci::CommitInfo>) -> std::collections::BTreeSet<Vec<u8>> {
+    const BLOCK_ID_FLAG_COMMIT: i32 = 2;
+    commit
+        .map(|c| c.votes.iter().filter(|v| v.block_id_flag == BLOCK_ID_FLAG_COMMIT).filter_map(|v| v.validator.as_ref().map(|val| val.address.to_vec())).collect())
+        .unwrap_or_default()
 }

@@ -109,6 +109,17 @@ pub enum EnvelopeError {
     /// The signature does not verify.
     #[error("forged or tampered extension from validator {0}")]
     BadSignature(String),
+    /// The envelope's round is not the round of the commit the block carries.
+    #[error("extensions of round {found}, but the block's last commit is from round {expected}")]
+    WrongRound {
+        /// Found.
+        found: u32,
+        /// The commit's round.
+        expected: i64,
+    },
+    /// An extension from a validator that did not vote for the block in the commit.
+    #[error("extension from validator {0}, which did not precommit the block in the last commit")]
+    NotInCommit(String),
     /// Too little voting power present.
     #[error("extensions carry {present} of {total} voting power, not more than 2/3")]
     NoQuorum {
@@ -151,6 +162,21 @@ pub fn fit_envelope(env: &mut Envelope, max: usize, validators: &BTreeMap<Vec<u8
         bytes = env.to_bytes();
     }
     Some(bytes)
+}
+
+/// Checks the envelope against the commit information CometBFT puts in the block
+/// (`proposed_last_commit` in ProcessProposal, `decided_last_commit` in FinalizeBlock), as the
+/// Cosmos SDK's `ValidateVoteExtensions` does: the extensions come from the commit's round, and
+/// only from validators whose precommit for the block is in that commit. A proposer cannot slip
+/// in an extension a validator signed in a round that did not decide.
+pub fn match_commit(env: &Envelope, round: i64, committed: &BTreeSet<Vec<u8>>) -> Result<(), EnvelopeError> {
+    if i64::from(env.round) != round {
+        return Err(EnvelopeError::WrongRound { found: env.round, expected: round });
+    }
+    match env.votes.iter().find(|v| !committed.contains(&v.address)) {
+        Some(v) => Err(EnvelopeError::NotInCommit(hex::encode(&v.address))),
+        None => Ok(()),
+    }
 }
 
 /// Verified extensions: (validator address, extension bytes).
@@ -242,6 +268,20 @@ mod tests {
         verify_envelope("c", 7, &Envelope::from_bytes(&bytes).unwrap(), &validators, true).unwrap();
         // Too small for any quorum: none.
         assert_eq!(fit_envelope(&mut env.clone(), 2000, &validators), None);
+    }
+
+    /// Review finding 5: an extension a validator signed in a round that did not decide (or a
+    /// vote from a validator absent from the commit) must not pass because its signature is
+    /// valid.
+    #[test]
+    fn envelope_must_match_the_commit_it_claims() {
+        let (keys, _) = setup();
+        let env = signed(&keys, &[0, 1, 2], 7);
+        let committed: BTreeSet<Vec<u8>> = [0u8, 1, 2].iter().map(|i| vec![*i; 20]).collect();
+        assert_eq!(match_commit(&env, 0, &committed), Ok(()));
+        assert!(matches!(match_commit(&env, 1, &committed), Err(EnvelopeError::WrongRound { found: 0, expected: 1 })));
+        let fewer: BTreeSet<Vec<u8>> = [0u8, 1].iter().map(|i| vec![*i; 20]).collect();
+        assert!(matches!(match_commit(&env, 0, &fewer), Err(EnvelopeError::NotInCommit(_))));
     }
 
     #[test]

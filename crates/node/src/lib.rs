@@ -10,3 +10,4 @@ pub mod query;
 pub mod rpc;
 pub mod secret_store;
 pub mod tx;
+pub mod valset;
