@@ -1,6 +1,7 @@
 //! Property tests of the engine's invariants under random faults: for any committee size,
-//! any set of at most f faulty validators (each byzantine in some way or offline), any
-//! byzantine proposers and heights decided in later rounds, all nodes agree after every height (the simulator checks), every request
+//! n up to 10, any set of at most f faulty validators (each byzantine in some way or offline),
+//! any byzantine proposers, heights decided in later rounds, crashes of any validator and a
+//! validator joining, all nodes agree after every height (the simulator checks), every request
 //! ends in exactly one callback, every signature returned verifies, the group key survives
 //! every refresh, and no honest validator is blamed for a provable fault.
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
@@ -13,9 +14,9 @@ use rand_chacha::rand_core::SeedableRng;
 use std::collections::BTreeMap;
 use tss_crypto::encrypt::{encrypt, EncryptionKey};
 use tss_crypto::Encode;
-use tss_engine::types::{BlameReason, Delivery, Outcome, Request, RequestInput};
+use tss_engine::types::{BlameReason, Delivery, Membership, Outcome, Request, RequestInput};
 use tss_engine::Params;
-use tss_sim::{Behavior, Network, ProposerFault, SimConfig};
+use tss_sim::{Behavior, CrashPhase, Network, ProposerFault, SimConfig};
 
 const BEHAVIORS: [Option<Behavior>; 9] = [
     None, // offline
@@ -34,19 +35,21 @@ fn provable(reason: BlameReason) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 10, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
 
     #[test]
     fn engine_invariants_hold_under_random_faults(
-        n in 4usize..=7,
+        n in 4usize..=10,
         seed in any::<u64>(),
         faulty_kinds in proptest::collection::vec(0usize..BEHAVIORS.len(), 2),
         proposer_faults in proptest::collection::vec((2u64..40, 0u8..4), 0..8),
         slow_heights in proptest::collection::vec((2u64..45, 1u32..3), 0..10),
+        crashes in proptest::collection::vec((0usize..100, 10u64..40, any::<bool>()), 0..3),
+        join_at in proptest::option::of(12u64..30),
         request_heights in proptest::collection::vec(10u64..30, 1..6),
     ) {
         let params = Params { epoch_length: 12, ..Params::default() };
-        let mut net = Network::new(SimConfig { params, ..SimConfig::new(n, seed) });
+        let mut net = Network::new(SimConfig { params, full_nodes: 1, ..SimConfig::new(n, seed) });
         let f = (n - 1) / 3;
         let faulty: Vec<usize> = (0..f).map(|k| (k * 3 + 1) % n).collect();
         for (k, node) in faulty.iter().enumerate() {
@@ -65,6 +68,18 @@ proptest! {
         }
         for (h, rounds) in &slow_heights {
             net.slow_height(*h, *rounds);
+        }
+        // Crashes (restart from the persisted store) count against the same budget of f: they hit
+        // the faulty validators (a crash of an honest one beside f faulty ones is a height
+        // without quorum, which consensus waits out; crash.rs covers honest restarts).
+        for (node, h, after_broadcast) in &crashes {
+            let phase = if *after_broadcast { CrashPhase::AfterBroadcastBeforeCommit } else { CrashPhase::AfterPersistBeforeBroadcast };
+            net.crash(faulty[node % faulty.len()], *h, phase);
+        }
+        // A full node joins: every key is reshared to the new set while the rest goes on.
+        if let Some(h) = join_at {
+            let joiner = net.validator_entry(n).unwrap();
+            net.at(h).membership.push(Membership::Join(joiner));
         }
         net.run(9).unwrap();
         let key = net.network_key();
