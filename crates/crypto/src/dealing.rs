@@ -137,16 +137,12 @@ impl Dealing {
         out.copy_from_slice(wide.get(..32).unwrap_or(&[0u8; 32]));
         out
     }
-
-    /// The ephemeral key as an edwards25519 point, if it is a valid prime-order X25519 key.
-    fn ephemeral_point(&self) -> Option<CanonicalPoint> {
-        TransportPublic::from_bytes(self.ephemeral).map(|p| CanonicalPoint::new(*p.lifted()))
-    }
 }
 
 /// The checks on a dealing that need no pairing with other dealings: everything but the
-/// proof of knowledge.
-fn check_form(ctx: &SessionContext, d: &Dealing) -> Result<(), &'static str> {
+/// proofs of knowledge. Returns the ephemeral key lifted to edwards25519 (the lift checks the
+/// subgroup with a scalar multiplication: done once per dealing).
+fn check_form(ctx: &SessionContext, d: &Dealing) -> Result<CanonicalPoint, &'static str> {
     if !ctx.is_dealer(&d.dealer) {
         return Err("the dealer is not a dealer of this session");
     }
@@ -156,9 +152,9 @@ fn check_form(ctx: &SessionContext, d: &Dealing) -> Result<(), &'static str> {
     if d.encrypted_shares.len() != ctx.recipients().len() {
         return Err("wrong number of encrypted shares for the committee");
     }
-    if TransportPublic::from_bytes(d.ephemeral).is_none() {
-        return Err("ephemeral key is not a valid prime-order X25519 key");
-    }
+    let ephemeral = TransportPublic::from_bytes(d.ephemeral)
+        .map(|p| CanonicalPoint::new(*p.lifted()))
+        .ok_or("ephemeral key is not a valid prime-order X25519 key")?;
     let c0 = d.commitments.first().ok_or("no commitments")?;
     match ctx.kind() {
         SessionKind::Dkg => {
@@ -187,16 +183,14 @@ fn check_form(ctx: &SessionContext, d: &Dealing) -> Result<(), &'static str> {
             }
         }
     }
-    Ok(())
+    Ok(ephemeral)
 }
 
-/// The proofs a dealing carries, with the point each is about: the ephemeral key's, then (DKG
-/// only) the constant term's. Only for dealings that passed [`check_form`].
-fn proofs(d: &Dealing) -> Vec<(Statement, &SchnorrProof, CanonicalPoint)> {
+/// The proofs a dealing carries, with the point each is about: the ephemeral key's (as
+/// [`check_form`] lifted it), then (DKG only) the constant term's.
+fn proofs(d: &Dealing, ephemeral: CanonicalPoint) -> Vec<(Statement, &SchnorrProof, CanonicalPoint)> {
     let mut out = Vec::with_capacity(2);
-    if let Some(p) = d.ephemeral_point() {
-        out.push((Statement::Ephemeral, &d.ephemeral_proof, p));
-    }
+    out.push((Statement::Ephemeral, &d.ephemeral_proof, ephemeral));
     if let (Some(proof), Some(c0)) = (&d.proof, d.commitments.first()) {
         out.push((Statement::ConstantTerm, proof, *c0));
     }
@@ -204,8 +198,8 @@ fn proofs(d: &Dealing) -> Vec<(Statement, &SchnorrProof, CanonicalPoint)> {
 }
 
 /// Checks one dealing's proofs alone; the reason names the first that fails.
-fn check_proofs(ctx: &SessionContext, d: &Dealing) -> Result<(), &'static str> {
-    for (what, proof, point) in proofs(d) {
+fn check_proofs(ctx: &SessionContext, d: &Dealing, ephemeral: CanonicalPoint) -> Result<(), &'static str> {
+    for (what, proof, point) in proofs(d, ephemeral) {
         if !proof.verify(what, ctx.digest(), &d.dealer, &point) {
             return Err(match what {
                 Statement::Ephemeral => "invalid proof of knowledge of the ephemeral key",
@@ -218,7 +212,7 @@ fn check_proofs(ctx: &SessionContext, d: &Dealing) -> Result<(), &'static str> {
 
 /// Publicly verifies one dealing.
 pub fn verify_dealing(ctx: &SessionContext, d: &Dealing) -> Result<(), Error> {
-    check_form(ctx, d).and_then(|()| check_proofs(ctx, d)).map_err(|reason| Error::InvalidDealing { dealer: d.dealer, reason })
+    check_form(ctx, d).and_then(|e| check_proofs(ctx, d, e)).map_err(|reason| Error::InvalidDealing { dealer: d.dealer, reason })
 }
 
 /// Publicly verifies all dealings of a round at once. Proofs of knowledge (every dealing's
@@ -231,25 +225,27 @@ pub fn verify_dealing(ctx: &SessionContext, d: &Dealing) -> Result<(), Error> {
 /// Returns one result per input, in input order.
 pub fn verify_dealings(ctx: &SessionContext, dealings: &[Dealing]) -> Vec<Result<(), Error>> {
     let mut seen = BTreeSet::new();
-    let mut results: Vec<Result<(), Error>> = dealings
-        .iter()
-        .map(|d| {
-            if !seen.insert(d.dealer) {
-                return Err(Error::InvalidDealing { dealer: d.dealer, reason: "second dealing from this dealer" });
+    let mut results: Vec<Result<(), Error>> = Vec::with_capacity(dealings.len());
+    // (index, dealing, its proofs) of every dealing whose form is valid.
+    let mut items = Vec::with_capacity(dealings.len());
+    for (i, d) in dealings.iter().enumerate() {
+        if !seen.insert(d.dealer) {
+            results.push(Err(Error::InvalidDealing { dealer: d.dealer, reason: "second dealing from this dealer" }));
+            continue;
+        }
+        match check_form(ctx, d) {
+            Ok(ephemeral) => {
+                items.push((i, d, ephemeral, proofs(d, ephemeral)));
+                results.push(Ok(()));
             }
-            check_form(ctx, d).map_err(|reason| Error::InvalidDealing { dealer: d.dealer, reason })
-        })
-        .collect();
+            Err(reason) => results.push(Err(Error::InvalidDealing { dealer: d.dealer, reason })),
+        }
+    }
     // Batch: sum_k rho_k * (z_k*G - R_k - c_k*C_k) == 0 (mod torsion), over every proof.
     let mut batch_t = Transcript::new("tss/dealing-pok-batch/v2");
     batch_t.append(b"session", ctx.digest());
-    let mut items = Vec::new();
-    for (i, (d, r)) in dealings.iter().zip(&results).enumerate() {
-        if r.is_err() {
-            continue;
-        }
-        items.push(i);
-        for (_, proof, point) in proofs(d) {
+    for (_, _, _, list) in &items {
+        for (_, proof, point) in list {
             batch_t.append(b"C", &point.to_bytes()).append(b"R", &proof.r.to_bytes()).append(b"z", proof.z.as_bytes());
         }
     }
@@ -257,8 +253,9 @@ pub fn verify_dealings(ctx: &SessionContext, dealings: &[Dealing]) -> Vec<Result
     let mut scalars = Vec::with_capacity(4 * items.len() + 1);
     let mut points: Vec<EdwardsPoint> = Vec::with_capacity(4 * items.len() + 1);
     let mut k = 0u64;
-    for d in items.iter().filter_map(|i| dealings.get(*i)) {
-        for (what, proof, point) in proofs(d) {
+    for (_, d, _, list) in &items {
+        for (what, proof, point) in list {
+            let (what, point) = (*what, *point);
             let rho = batch_t.challenge_u128(b"rho", k);
             k += 1;
             let c = pok::challenge(what, ctx.digest(), &d.dealer, &point, &proof.r);
@@ -274,11 +271,9 @@ pub fn verify_dealings(ctx: &SessionContext, dealings: &[Dealing]) -> Vec<Result
     if is_zero_mod_torsion(&EdwardsPoint::vartime_multiscalar_mul(scalars, points)) {
         return results;
     }
-    for i in items {
-        if let (Some(d), Some(slot)) = (dealings.get(i), results.get_mut(i)) {
-            if let Err(reason) = check_proofs(ctx, d) {
-                *slot = Err(Error::InvalidDealing { dealer: d.dealer, reason });
-            }
+    for (i, d, ephemeral, _) in items {
+        if let (Err(reason), Some(slot)) = (check_proofs(ctx, d, ephemeral), results.get_mut(i)) {
+            *slot = Err(Error::InvalidDealing { dealer: d.dealer, reason });
         }
     }
     results
