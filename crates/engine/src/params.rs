@@ -15,7 +15,9 @@ pub struct Params {
     pub complaint_window: u64,
     /// Blocks one signing or decryption attempt may take before it is retried.
     pub request_timeout: u64,
-    /// Attempts per request before it fails.
+    /// Attempts per request before it fails, beyond one for each validator that may be
+    /// byzantine (`floor((n-1)/3)` of the key's committee): f bad signers can spoil one attempt
+    /// each before all are excluded.
     pub max_attempts: u32,
     /// Published nonce commitments each validator keeps on chain.
     pub nonce_pool_target: usize,

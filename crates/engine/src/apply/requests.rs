@@ -318,16 +318,21 @@ impl Apply<'_> {
         let ids: Vec<u64> = self.state.requests.iter().filter(|(_, r)| r.attempt.is_none()).map(|(id, _)| *id).collect();
         for id in ids {
             let Some(r) = self.state.requests.get(&id).cloned() else { continue };
-            if r.attempts >= params.max_attempts {
-                self.complete(id, Outcome::Failed { reason: format!("no valid result after {} attempts", r.attempts) });
-                continue;
-            }
             let Some(generation) = self.state.keysets.get(&r.keyset).and_then(|k| k.generations.get(&r.generation)) else {
                 self.complete(id, Outcome::Failed { reason: format!("key generation {} of keyset {} was retired", r.generation, r.keyset) });
                 continue;
             };
             let Some((epoch, _)) = generation.epoch_at(h) else { continue };
             let Some(public) = self.key_set(r.keyset, r.generation, epoch) else { continue };
+            // Each failed attempt excludes (invalid share) or deprioritises (missing share) at
+            // least one signer, and f = floor((n-1)/3) byzantine signers can spoil one attempt
+            // each: allow `max_attempts` beyond those f.
+            let faulty = u32::try_from(public.len().saturating_sub(1) / 3).unwrap_or(u32::MAX);
+            let allowed = params.max_attempts.saturating_add(faulty);
+            if r.attempts >= allowed {
+                self.complete(id, Outcome::Failed { reason: format!("no valid result after {} attempts", r.attempts) });
+                continue;
+            }
             let t = usize::from(public.threshold());
             let signers = match r.job {
                 Job::Sign { .. } => {
