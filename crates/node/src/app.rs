@@ -374,7 +374,7 @@ impl Application for App {
             let key = inner.consensus_key(&u.address);
             match key {
                 Some(key) => validator_updates.push(tendermint_proto::v0_38::abci::ValidatorUpdate {
-                    pub_key: Some(tendermint_proto::v0_38::crypto::PublicKey { sum: Some(tendermint_proto::v0_38::crypto::public_key::Sum::Ed25519(key.to_bytes().to_vec().into())) }),
+                    pub_key: Some(tendermint_proto::v0_38::crypto::PublicKey { sum: Some(tendermint_proto::v0_38::crypto::public_key::Sum::Ed25519(key.to_bytes().to_vec())) }),
                     power: i64::try_from(u.power).unwrap_or(i64::MAX),
                 }),
                 None => tracing::error!(validator = %hex::encode(&u.address), "validator update for an address without a registered consensus key: not sent to CometBFT"),
