@@ -100,8 +100,9 @@ impl Apply<'_> {
                     continue;
                 }
                 let Ok(dealing) = Dealing::from_bytes(dealing_bytes) else { continue };
-                // About another dealing of this dealer (one it sent in a round that did not
-                // decide, say): not this dealing's matter, and no fault of the complainer's.
+                // About another dealing of this dealer: not this dealing's matter. Defence in
+                // depth (envelopes match the decided commit, so recipients only see dealings that
+                // land); skipped rather than judged, so no complainer is blamed for it.
                 if c.dealing != dealing.digest() {
                     continue;
                 }
