@@ -14,6 +14,11 @@ pub fn default_threshold(n: usize) -> u16 {
     u16::try_from(2 * n / 3 + 1).unwrap_or(u16::MAX)
 }
 
+/// How many of `n` members may be byzantine while consensus stays safe: `floor((n-1)/3)`.
+pub fn max_faulty(n: usize) -> usize {
+    n.saturating_sub(1) / 3
+}
+
 /// A participant's identifier, derived from its validator address (frost `Identifier::derive`).
 /// Fails only if the address hashes to zero, which no one can make happen.
 pub fn participant_id(address: &[u8]) -> Result<Identifier, Error> {

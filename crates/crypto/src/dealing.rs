@@ -11,6 +11,7 @@
 //! | DKG     | random secret `a_i0`    | proof of knowledge, not identity  |
 //! | refresh | `0`                     | identity (modulo torsion)         |
 //! | reshare | dealer's share `s_i`    | equals dealer's `Y_i` (mod torsion) |
+//! | repair  | `f_i(x_r) = 0` instead  | `sum_k x_r^k C_ik` is the identity (mod torsion) |
 //!
 //! Anyone can check a dealing's form ([`verify_dealing`], [`verify_dealings`]); only recipient
 //! `j` can check its own share ([`open_share`], [`open_shares`]) and, if it is bad, file a
@@ -77,10 +78,11 @@ pub fn deal<R: RngCore + CryptoRng>(
     if !ctx.is_dealer(&dealer) {
         return Err(Error::UnknownParticipant(dealer));
     }
-    // Step 1: choose the constant term as the session kind demands.
+    // Step 1: choose the constant term as the session kind demands (a repair's polynomial is
+    // pinned at the target instead, step 2).
     let constant = Zeroizing::new(match ctx.kind() {
         SessionKind::Dkg => group::random_nonzero_scalar(rng),
-        SessionKind::Refresh { .. } => Scalar::ZERO,
+        SessionKind::Refresh { .. } | SessionKind::Repair { .. } => Scalar::ZERO,
         SessionKind::Reshare { .. } => match current_share {
             Some(share) if share.id == dealer => share.secret,
             _ => return Err(Error::UnknownParticipant(dealer)),
@@ -93,7 +95,10 @@ pub fn deal<R: RngCore + CryptoRng>(
     hedge.append(b"session", ctx.digest()).append(b"dealer", &dealer.serialize());
     let mut rng = hedge.hedged_rng(constant.as_bytes(), rng);
     // Step 2: a random polynomial of degree t-1 and its Feldman commitments.
-    let poly = SecretPolynomial::random(*constant, ctx.recipients().threshold(), &mut rng);
+    let poly = match ctx.kind() {
+        SessionKind::Repair { target, .. } => SecretPolynomial::random_vanishing_at(&id_scalar(target), ctx.recipients().threshold(), &mut rng),
+        _ => SecretPolynomial::random(*constant, ctx.recipients().threshold(), &mut rng),
+    };
     let commitments = poly.commit();
     let c0 = commitments.first().copied().unwrap_or_else(|| CanonicalPoint::new(group::identity()));
     // Step 3 (DKG): prove knowledge of the constant term, bound to the session and dealer.
@@ -171,6 +176,14 @@ fn check_form(ctx: &SessionContext, d: &Dealing) -> Result<CanonicalPoint, &'sta
             }
             if !is_zero_mod_torsion(c0.point()) {
                 return Err("a refresh dealing must commit to a zero constant term");
+            }
+        }
+        SessionKind::Repair { target, .. } => {
+            if d.proof.is_some() {
+                return Err("a repair dealing carries no proof of knowledge");
+            }
+            if !is_zero_mod_torsion(&group::evaluate_commitment(&d.commitments, &id_scalar(target))) {
+                return Err("a repair dealing must commit to a polynomial that vanishes at the target");
             }
         }
         SessionKind::Reshare { previous } => {

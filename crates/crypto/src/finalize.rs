@@ -70,6 +70,7 @@ pub fn finalize_public(ctx: &SessionContext, dealings: &BTreeMap<Identifier, Dea
         .collect();
     let a0 = project(combined.first().ok_or(Error::InvalidCommittee("threshold is zero"))?);
     let group_key = match ctx.kind() {
+        SessionKind::Repair { .. } => return Err(Error::InvalidCommittee("a repair makes no new key set (see crate::repair)")),
         SessionKind::Dkg => a0,
         SessionKind::Refresh { previous } | SessionKind::Reshare { previous } => {
             let expected = previous.group_key.point();

@@ -170,6 +170,17 @@ impl SecretPolynomial {
         Self { coefficients }
     }
 
+    /// A random polynomial with `threshold` coefficients that vanishes at `x`: random
+    /// `a_1..a_{t-1}` and `a_0 = -sum_k a_k x^k`.
+    pub fn random_vanishing_at<R: RngCore + CryptoRng>(x: &Scalar, threshold: u16, rng: &mut R) -> Self {
+        let mut poly = Self::random(Scalar::ZERO, threshold, rng);
+        let at_x = poly.evaluate(x);
+        if let Some(a0) = poly.coefficients.first_mut() {
+            *a0 = -at_x;
+        }
+        poly
+    }
+
     /// The constant term.
     pub fn constant(&self) -> Scalar {
         self.coefficients.first().copied().unwrap_or(Scalar::ZERO)
@@ -206,6 +217,28 @@ pub fn powers(x: &Scalar, len: usize) -> Vec<Scalar> {
 /// Evaluates committed polynomials in the exponent: `sum_k x^k * C_k`, modulo torsion.
 pub fn evaluate_commitment(commitments: &[CanonicalPoint], x: &Scalar) -> EdwardsPoint {
     projected_msm(powers(x, commitments.len()), commitments.iter().map(|c| c.point()))
+}
+
+/// Lagrange coefficients at `x` for the given distinct x-coordinates:
+/// `lambda_i(x) = prod_{j != i} (x - x_j) / (x_i - x_j)`. Returns `None` if two coordinates are
+/// equal.
+pub fn lagrange_at(xs: &[Scalar], x: &Scalar) -> Option<Vec<Scalar>> {
+    let mut out = Vec::with_capacity(xs.len());
+    for (i, xi) in xs.iter().enumerate() {
+        let mut num = Scalar::ONE;
+        let mut den = Scalar::ONE;
+        for (j, xj) in xs.iter().enumerate() {
+            if i != j {
+                num *= x - xj;
+                den *= xi - xj;
+            }
+        }
+        if den == Scalar::ZERO {
+            return None;
+        }
+        out.push(num * den.invert());
+    }
+    Some(out)
 }
 
 /// Lagrange coefficients at zero for the given distinct, non-zero x-coordinates:

@@ -12,6 +12,7 @@ pub mod group;
 pub mod keys;
 pub mod local;
 pub mod pok;
+pub mod repair;
 pub mod session;
 pub mod sign;
 pub mod transcript;
@@ -21,7 +22,7 @@ pub mod wire;
 #[cfg(test)]
 mod oracle_tests;
 
-pub use committee::{default_threshold, participant_id, Committee, Member};
+pub use committee::{default_threshold, max_faulty, participant_id, Committee, Member};
 pub use error::Error;
 pub use frost_ed25519::Identifier;
 pub use keys::{KeyShare, KeyTweak, PublicKeySet};

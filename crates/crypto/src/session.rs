@@ -24,6 +24,15 @@ pub enum SessionKind {
         /// The key being reshared.
         previous: PublicKeySet,
     },
+    /// Share repair ([`crate::repair`]): the other members of `previous` (the recipients, with
+    /// its threshold) deal polynomials that vanish at `target`, then each sends `target` its
+    /// share blinded by their sum; `target` interpolates its own share and learns nothing else.
+    Repair {
+        /// The key set whose member lost its share.
+        previous: PublicKeySet,
+        /// The member that lost it.
+        target: Identifier,
+    },
 }
 
 impl SessionKind {
@@ -32,6 +41,7 @@ impl SessionKind {
             SessionKind::Dkg => 1,
             SessionKind::Refresh { .. } => 2,
             SessionKind::Reshare { .. } => 3,
+            SessionKind::Repair { .. } => 4,
         }
     }
 
@@ -39,7 +49,7 @@ impl SessionKind {
     pub fn previous(&self) -> Option<&PublicKeySet> {
         match self {
             SessionKind::Dkg => None,
-            SessionKind::Refresh { previous } | SessionKind::Reshare { previous } => Some(previous),
+            SessionKind::Refresh { previous } | SessionKind::Reshare { previous } | SessionKind::Repair { previous, .. } => Some(previous),
         }
     }
 }
@@ -70,10 +80,19 @@ impl SessionContext {
                 return Err(Error::InvalidCommittee("a refresh keeps the committee and threshold"));
             }
         }
+        if let SessionKind::Repair { previous, target } = &kind {
+            let helpers = previous.ids().filter(|id| id != target);
+            if previous.verifying_share(target).is_none() || previous.threshold() != recipients.threshold() || !helpers.eq(recipients.ids()) {
+                return Err(Error::InvalidCommittee("a repair's recipients are the key set's other members, with its threshold"));
+            }
+        }
         let mut t = Transcript::new("tss/session/v1");
         t.append(b"chain id", chain_id.as_bytes()).append(b"session id", &session_id).append(b"kind", &[kind.code()]);
         if let Some(previous) = kind.previous() {
             t.append(b"previous key", &previous.digest());
+        }
+        if let SessionKind::Repair { target, .. } = &kind {
+            t.append(b"repair target", &target.serialize());
         }
         t.append_u64(b"threshold", u64::from(recipients.threshold()));
         for m in recipients.members() {
@@ -110,26 +129,27 @@ impl SessionContext {
 
     /// Whether `id` may deal in this session.
     pub fn is_dealer(&self, id: &Identifier) -> bool {
-        match self.kind.previous() {
-            None => self.recipients.get(id).is_some(),
-            Some(previous) => previous.verifying_share(id).is_some(),
+        match &self.kind {
+            SessionKind::Dkg | SessionKind::Repair { .. } => self.recipients.get(id).is_some(),
+            SessionKind::Refresh { previous } | SessionKind::Reshare { previous } => previous.verifying_share(id).is_some(),
         }
     }
 
     /// The dealers' identifiers in order.
     pub fn dealers(&self) -> Vec<Identifier> {
-        match self.kind.previous() {
-            None => self.recipients.ids().collect(),
-            Some(previous) => previous.ids().collect(),
+        match &self.kind {
+            SessionKind::Dkg | SessionKind::Repair { .. } => self.recipients.ids().collect(),
+            SessionKind::Refresh { previous } | SessionKind::Reshare { previous } => previous.ids().collect(),
         }
     }
 
-    /// How many valid dealings the session needs to finalize: for a DKG or refresh the
-    /// committee's threshold; for a reshare the *old* threshold (any `t_old` sub-sharings of
+    /// How many valid dealings the session needs to finalize: for a DKG, refresh or repair the
+    /// committee's threshold (for a repair, `t > f` dealings include an honest one, whose
+    /// randomness alone hides everything but the target's share); for a reshare the *old* threshold (any `t_old` sub-sharings of
     /// old shares interpolate the secret).
     pub fn dealings_needed(&self) -> usize {
         match &self.kind {
-            SessionKind::Dkg | SessionKind::Refresh { .. } => usize::from(self.recipients.threshold()),
+            SessionKind::Dkg | SessionKind::Refresh { .. } | SessionKind::Repair { .. } => usize::from(self.recipients.threshold()),
             SessionKind::Reshare { previous } => usize::from(previous.threshold()),
         }
     }

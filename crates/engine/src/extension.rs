@@ -31,6 +31,16 @@ pub enum Item {
         /// `tss_crypto::complaint::Complaint` wire bytes.
         complaint: Vec<u8>,
     },
+    /// The dealings of a session whose shares for this validator checked out, by digest: once a
+    /// recipient has acknowledged or complained about every dealing, it is done with the
+    /// session, and a session whose recipients are all done finalizes without waiting out the
+    /// complaint window.
+    Acks {
+        /// The session.
+        session: u64,
+        /// Digests (`Dealing::digest`) of the dealings acknowledged.
+        digests: Vec<[u8; 32]>,
+    },
     /// Fresh nonce commitments for the signer's pool.
     Nonces {
         /// Each `hiding || binding`.
@@ -71,6 +81,7 @@ impl Item {
         1 + match self {
             Item::Dealing { dealing, .. } => 8 + 4 + dealing.len(),
             Item::Complaint { complaint, .. } => 8 + 4 + complaint.len(),
+            Item::Acks { digests, .. } => 8 + 2 + 32 * digests.len(),
             Item::Nonces { commitments } => 2 + NONCE_COMMITMENT_LEN * commitments.len(),
             Item::SignatureShare { .. } => 8 + 4 + 32,
             Item::DecryptionShare { share, .. } => 8 + 4 + 4 + share.len(),
@@ -83,6 +94,8 @@ pub const EMPTY_EXTENSION_LEN: usize = 2 + 8 + 2;
 
 impl Encode for VoteExtension {
     const TAG: u8 = EXTENSION_TAG;
+    /// 2: item kind 6, acknowledgements.
+    const VERSION: u8 = 2;
     const MAX_LEN: usize = 4 * 1024 * 1024;
 
     fn encode_body(&self, w: &mut Writer) {
@@ -94,6 +107,12 @@ impl Encode for VoteExtension {
                 }
                 Item::Complaint { session, complaint } => {
                     w.u8(2).u64(*session).bytes(complaint);
+                }
+                Item::Acks { session, digests } => {
+                    w.u8(6).u64(*session).u16(u16::try_from(digests.len()).unwrap_or(u16::MAX));
+                    for d in digests {
+                        w.raw(d);
+                    }
                 }
                 Item::Nonces { commitments } => {
                     w.u8(3).u16(u16::try_from(commitments.len()).unwrap_or(u16::MAX));
@@ -124,6 +143,11 @@ impl Encode for VoteExtension {
                     Item::Nonces { commitments: (0..m).map(|_| r.array("nonce commitment")).collect::<Result<_, _>>()? }
                 }
                 4 => Item::SignatureShare { request: r.u64("request")?, attempt: r.u32("attempt")?, share: r.array("signature share")? },
+                6 => {
+                    let session = r.u64("session")?;
+                    let m = r.count("acknowledged dealings", MAX_ITEMS, 32)?;
+                    Item::Acks { session, digests: (0..m).map(|_| r.array("dealing digest")).collect::<Result<_, _>>()? }
+                }
                 5 => Item::DecryptionShare { request: r.u64("request")?, attempt: r.u32("attempt")?, share: r.bytes("decryption share", MAX_NESTED)?.to_vec() },
                 _ => return Err(DecodeError::Invalid("item kind")),
             };
@@ -186,6 +210,7 @@ mod tests {
             items: vec![
                 Item::Dealing { session: 1, dealing: vec![1, 2, 3] },
                 Item::Complaint { session: 2, complaint: vec![4] },
+                Item::Acks { session: 2, digests: vec![[3; 32], [4; 32]] },
                 Item::Nonces { commitments: vec![[7; 64], [8; 64]] },
                 Item::SignatureShare { request: 3, attempt: 1, share: [9; 32] },
                 Item::DecryptionShare { request: 4, attempt: 0, share: vec![5; 10] },

@@ -42,6 +42,9 @@ pub struct LocalSecrets {
     /// Complaints made, by (session, accused dealer): sent again in every extension (every
     /// round of a height, every later height) until judged or the session ends.
     complaints: BTreeMap<(SessionNumber, ParticipantKey), Vec<u8>>,
+    /// Dealings whose shares checked out, by (session, dealer): the digest is acknowledged in
+    /// every extension until the chain records it or the session ends.
+    acked: BTreeMap<(SessionNumber, ParticipantKey), [u8; 32]>,
     /// Signature and decryption shares made, by (request, attempt): sent again until the chain
     /// has them, never made twice (a nonce is spent once, on one signing package).
     contributed: BTreeMap<(RequestId, u32), Vec<u8>>,
@@ -81,6 +84,7 @@ struct Persisted {
     dealt: Vec<(SessionNumber, Vec<u8>)>,
     checked: Vec<(SessionNumber, [u8; 32])>,
     complaints: Vec<(SessionNumber, ParticipantKey, Vec<u8>)>,
+    acked: Vec<(SessionNumber, ParticipantKey, [u8; 32])>,
     contributed: Vec<(RequestId, u32, Vec<u8>)>,
     missing: Vec<EpochRef>,
 }
@@ -116,6 +120,7 @@ impl LocalSecrets {
             dealt: BTreeMap::new(),
             checked: BTreeSet::new(),
             complaints: BTreeMap::new(),
+            acked: BTreeMap::new(),
             contributed: BTreeMap::new(),
             missing: BTreeSet::new(),
             unverified: BTreeSet::new(),
@@ -166,6 +171,7 @@ impl LocalSecrets {
             dealt: self.dealt.iter().map(|(k, v)| (*k, v.clone())).collect(),
             checked: self.checked.iter().copied().collect(),
             complaints: self.complaints.iter().map(|((n, d), c)| (*n, *d, c.clone())).collect(),
+            acked: self.acked.iter().map(|((n, d), g)| (*n, *d, *g)).collect(),
             contributed: self.contributed.iter().map(|((r, a), s)| (*r, *a, s.clone())).collect(),
             missing: self.missing.iter().copied().collect(),
         };
@@ -216,6 +222,7 @@ impl LocalSecrets {
             dealt: p.dealt.iter().cloned().collect(),
             checked: p.checked.iter().copied().collect(),
             complaints: p.complaints.iter().map(|(n, d, c)| ((*n, *d), c.clone())).collect(),
+            acked: p.acked.iter().map(|(n, d, g)| ((*n, *d), *g)).collect(),
             contributed: p.contributed.iter().map(|(r, a, s)| ((*r, *a), s.clone())).collect(),
             missing: p.missing.iter().copied().collect(),
             unverified,
@@ -294,6 +301,7 @@ impl LocalSecrets {
         self.dealt.retain(|n, _| state.sessions.get(n).is_some_and(|s| s.status == SessionStatus::Collecting));
         self.checked.retain(|(n, _)| state.sessions.contains_key(n));
         self.complaints.retain(|(n, _), _| state.sessions.get(n).is_some_and(|s| s.status == SessionStatus::Collecting));
+        self.acked.retain(|(n, _), _| state.sessions.get(n).is_some_and(|s| s.status == SessionStatus::Collecting));
         self.contributed.retain(|(r, _), _| state.requests.contains_key(r));
         // Nonces neither in the chain's pool nor assigned to an attempt, a few blocks old, were
         // never published (the extension was dropped) or their attempt ended: drop them.
@@ -373,7 +381,7 @@ impl LocalSecrets {
         self.add_signature_shares(state, height, &mut b);
         self.add_decryption_shares(state, &mut b, rng);
         let pending_dealings = pending_dealings(state, pending, height);
-        self.add_complaints(state, &pending_dealings, height, &mut b, rng);
+        self.add_verdicts(state, &pending_dealings, &mut b, rng);
         self.add_dealings(state, &pending_dealings, height, &mut b, rng);
         self.add_nonces(state, height, &mut b, rng);
         VoteExtension { height, items: b.items }.to_bytes()
@@ -456,10 +464,12 @@ impl LocalSecrets {
         }
     }
 
-    fn add_complaints<R: RngCore + CryptoRng>(&mut self, state: &EngineState, pending: &[(SessionNumber, Dealing)], height: u64, b: &mut Builder, rng: &mut R) {
+    /// Checks this validator's shares in every dealing it has not checked yet (those in
+    /// committed state and those in the block being voted on), then complains about each bad
+    /// one and acknowledges the good ones. Complaints and acknowledgements the chain has not
+    /// recorded yet go out again.
+    fn add_verdicts<R: RngCore + CryptoRng>(&mut self, state: &EngineState, pending: &[(SessionNumber, Dealing)], b: &mut Builder, rng: &mut R) {
         let me = self.me();
-        let window = state.meta.params.complaint_window;
-        // Complaints made before and not yet judged go out again.
         for ((number, dealer), complaint) in &self.complaints {
             if state.sessions.get(number).is_some_and(|s| s.status == SessionStatus::Collecting && !s.judged.contains(&(me, *dealer))) {
                 b.push(Item::Complaint { session: *number, complaint: complaint.clone() });
@@ -467,11 +477,11 @@ impl LocalSecrets {
         }
         let mut candidates: Vec<(SessionNumber, Dealing)> = Vec::new();
         for (number, s) in &state.sessions {
-            if s.status != SessionStatus::Collecting {
+            if s.status != SessionStatus::Collecting || !s.recipients.iter().any(|v| v.address == self.address) {
                 continue;
             }
-            for (arrived, bytes) in s.dealings.values() {
-                if height < arrived + window {
+            for (dealer, (_, bytes)) in &s.dealings {
+                if *dealer != me && !s.disqualified.contains(dealer) {
                     if let Ok(d) = Dealing::from_bytes(bytes) {
                         candidates.push((*number, d));
                     }
@@ -480,7 +490,7 @@ impl LocalSecrets {
         }
         candidates.extend(pending.iter().cloned());
         // Group by session and check every new dealing's share in one multiscalar
-        // multiplication per session (`open_shares`); complain about each bad one.
+        // multiplication per session (`open_shares`).
         let mut by_session: BTreeMap<SessionNumber, Vec<Dealing>> = BTreeMap::new();
         for (number, d) in candidates {
             if key_of(&d.dealer) != me && self.checked.insert((number, d.digest())) {
@@ -495,8 +505,11 @@ impl LocalSecrets {
             }
             let refs: Vec<&Dealing> = dealings.iter().collect();
             let Ok((_, bad)) = open_shares(&ctx, &refs, &self.id, &self.transport, rng) else { continue };
-            for dealer in bad {
-                let Some(d) = dealings.iter().find(|d| d.dealer == dealer) else { continue };
+            for d in &dealings {
+                if !bad.contains(&d.dealer) {
+                    self.acked.insert((number, key_of(&d.dealer)), d.digest());
+                    continue;
+                }
                 tracing::warn!(session = number, "share from a dealer is bad: complaining");
                 if let Ok(c) = complain(&ctx, d, &self.id, &self.transport, rng) {
                     let bytes = c.to_bytes();
@@ -504,6 +517,17 @@ impl LocalSecrets {
                     b.push(Item::Complaint { session: number, complaint: bytes });
                 }
             }
+        }
+        let mut acks: BTreeMap<SessionNumber, Vec<[u8; 32]>> = BTreeMap::new();
+        for ((number, dealer), digest) in &self.acked {
+            let Some(s) = state.sessions.get(number) else { continue };
+            let recorded = s.acks.get(&me).is_some_and(|a| a.contains(dealer));
+            if s.status == SessionStatus::Collecting && !recorded {
+                acks.entry(*number).or_default().push(*digest);
+            }
+        }
+        for (session, digests) in acks {
+            b.push(Item::Acks { session, digests });
         }
     }
 

@@ -11,7 +11,10 @@ pub struct Params {
     pub extension_budget: usize,
     /// Blocks a DKG, refresh or reshare may spend collecting dealings before it fails.
     pub dealing_timeout: u64,
-    /// Blocks after the last dealing during which complaints are accepted.
+    /// Blocks after the last dealing's arrival during which a session still waits for
+    /// recipients that have not acknowledged or complained about every dealing (never fewer
+    /// than f+1, one more than the proposers that may be byzantine, and never ending before the
+    /// dealing deadline). A session whose recipients are all done finalizes at once.
     pub complaint_window: u64,
     /// Blocks one signing or decryption attempt may take before it is retried.
     pub request_timeout: u64,

@@ -139,12 +139,16 @@ pub struct Session {
     pub started: u64,
     /// Last height at which dealings are accepted.
     pub deadline: u64,
-    /// Publicly valid dealings by dealer, with the height they arrived at.
+    /// Publicly valid dealings by dealer, with the height they arrived at (the first valid one
+    /// per dealer; later ones are ignored).
     pub dealings: BTreeMap<ParticipantKey, (u64, Vec<u8>)>,
     /// Dealers disqualified (invalid dealing or upheld complaint).
     pub disqualified: BTreeSet<ParticipantKey>,
     /// Complaints already judged, as (complainer, dealer).
     pub judged: BTreeSet<(ParticipantKey, ParticipantKey)>,
+    /// Dealers whose recorded dealing each recipient acknowledged (its shares checked out).
+    #[serde(default)]
+    pub acks: BTreeMap<ParticipantKey, BTreeSet<ParticipantKey>>,
     /// Where it stands.
     pub status: SessionStatus,
     /// Whether it is part of a validator-set handover.

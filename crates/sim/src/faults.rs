@@ -11,6 +11,14 @@ pub enum Behavior {
     /// key (and that dealing's proof) with garbage shares, so that honest complaints would
     /// reveal the Diffie-Hellman secrets of the honest dealing.
     CopyEphemeral,
+    /// The censored-complaint attack: deals a bad share to one victim (node index) only, holds
+    /// its dealing back until the victim's complaint would land in a block this validator
+    /// proposes, and as proposer leaves the victim's extension out (whenever > 2/3 of the power
+    /// stays).
+    CensoringDealer {
+        /// The node whose share is bad and whose extensions are dropped.
+        victim: usize,
+    },
     /// Complains about every honest dealing it receives, with a valid-looking proof.
     FalseComplaint,
     /// Sends a wrong signature share.

@@ -288,6 +288,17 @@ impl Network {
         3 * power > 2 * Self::total_power(set)
     }
 
+    /// The proposer of `height` in `round`: the online members of the consensus set in turn.
+    fn proposer_in_round(&self, height: u64, round: u32) -> Option<usize> {
+        let candidates: Vec<usize> = self.consensus.iter().filter_map(|(a, _)| self.node_index(a)).filter(|i| self.is_online(*i, height)).collect();
+        candidates.get((height as usize + round as usize) % candidates.len().max(1)).copied()
+    }
+
+    /// The round-0 proposer of `height`, as far as it is known now.
+    pub fn proposer(&self, height: u64) -> Option<usize> {
+        self.proposer_in_round(height, 0)
+    }
+
     /// Runs one height. Returns its output.
     pub fn step(&mut self) -> Result<&BlockOutput, SimError> {
         let h = self.height + 1;
@@ -318,11 +329,18 @@ impl Network {
             self.extra_rounds.insert(h, round);
         }
         let injected = loop {
-            let candidates: Vec<usize> = self.consensus.iter().filter_map(|(a, _)| self.node_index(a)).filter(|i| self.is_online(*i, h)).collect();
-            let Some(&proposer) = candidates.get((h as usize + round as usize) % candidates.len().max(1)) else {
+            let Some(proposer) = self.proposer_in_round(h, round) else {
                 return Err(SimError::NoQuorum { height: h });
             };
             let mut payload = self.extended_commit.clone();
+            if let Behavior::CensoringDealer { victim } = self.nodes[proposer].behavior {
+                let total = Self::total_power(&extending_set);
+                let victim = &self.nodes[victim].address;
+                let kept: u64 = payload.iter().filter(|(a, _, _)| a != victim).filter_map(|(a, _, _)| extending_set.iter().find(|(x, _)| x == a)).map(|(_, p)| p).sum();
+                if 3 * kept > 2 * total {
+                    payload.retain(|(a, _, _)| a != victim);
+                }
+            }
             let mut stuffed = Vec::new();
             if round == first_round {
                 match self.proposer_faults.get(&h) {
@@ -415,6 +433,8 @@ impl Network {
     fn extend_all(&mut self, h: u64, exts: &[(Vec<u8>, Vec<u8>)], deciding: bool) -> Vec<(Vec<u8>, Vec<u8>, [u8; 64])> {
         let mut commit = Vec::new();
         let members: Vec<usize> = self.consensus.iter().filter_map(|(a, _)| self.node_index(a)).collect();
+        let proposes_in_two = self.proposer(h + 2);
+        let victim_addresses: Vec<Vec<u8>> = self.nodes.iter().map(|n| n.address.clone()).collect();
         for i in members {
             if !self.is_online(i, h) {
                 continue;
@@ -427,7 +447,7 @@ impl Network {
             if !self.shared {
                 node.persisted = node.local.to_bytes();
             }
-            let ext = misbehave(node, state, exts, ext, h, self.budget);
+            let ext = misbehave(node, state, exts, ext, h, self.budget, &victim_addresses, proposes_in_two == Some(i));
             if !deciding {
                 continue;
             }
@@ -503,7 +523,8 @@ fn unreachable_address() -> LocalSecrets {
 }
 
 /// Applies a byzantine behaviour to an honest extension.
-fn misbehave(node: &mut Node, state: &EngineState, pending: &[(Vec<u8>, Vec<u8>)], ext: Vec<u8>, h: u64, budget: usize) -> Vec<u8> {
+#[allow(clippy::too_many_arguments)]
+fn misbehave(node: &mut Node, state: &EngineState, pending: &[(Vec<u8>, Vec<u8>)], ext: Vec<u8>, h: u64, budget: usize, addresses: &[Vec<u8>], proposes_in_two: bool) -> Vec<u8> {
     if node.behavior == Behavior::Honest {
         return ext;
     }
@@ -522,6 +543,24 @@ fn misbehave(node: &mut Node, state: &EngineState, pending: &[(Vec<u8>, Vec<u8>)
                     }
                 }
             }
+        }
+        Behavior::CensoringDealer { victim } => {
+            let victim = addresses.get(victim).and_then(|a| tss_crypto::participant_id(a).ok());
+            decoded.items.retain_mut(|item| {
+                let Item::Dealing { session, dealing } = item else { return true };
+                // Held back (the honest code sends it again next height) until the victim's
+                // complaint would land in this validator's own block.
+                if !proposes_in_two {
+                    return false;
+                }
+                let (Some(victim), Ok(mut d), Some(s)) = (victim, Dealing::from_bytes(dealing), state.sessions.get(session)) else { return true };
+                let Ok(ctx) = state.session_context(*session, s) else { return true };
+                if let Some(slot) = ctx.recipients().members().iter().position(|m| m.id == victim).and_then(|k| d.encrypted_shares.get_mut(k)) {
+                    slot[0] ^= 0x80;
+                }
+                *dealing = d.to_bytes();
+                true
+            });
         }
         Behavior::CopyEphemeral => {
             let mut honest: BTreeMap<u64, Dealing> = BTreeMap::new();
@@ -587,6 +626,11 @@ fn misbehave(node: &mut Node, state: &EngineState, pending: &[(Vec<u8>, Vec<u8>)
                 match item {
                     Item::Dealing { dealing: b, .. } | Item::Complaint { complaint: b, .. } | Item::DecryptionShare { share: b, .. } => rng.fill_bytes(b),
                     Item::SignatureShare { share, .. } => rng.fill_bytes(share),
+                    Item::Acks { digests, .. } => {
+                        for d in digests {
+                            rng.fill_bytes(d);
+                        }
+                    }
                     Item::Nonces { commitments } => {
                         for c in commitments {
                             rng.fill_bytes(c);

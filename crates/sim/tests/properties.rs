@@ -3,7 +3,9 @@
 //! any byzantine proposers, heights decided in later rounds, crashes of any validator and a
 //! validator joining, all nodes agree after every height (the simulator checks), every request
 //! ends in exactly one callback, every signature returned verifies, the group key survives
-//! every refresh, and no honest validator is blamed for a provable fault.
+//! every refresh, every honest validator ends each session with a valid share (a censoring
+//! dealer that drops its victim's complaint from its own blocks is among the faults), and no
+//! honest validator is blamed for a provable fault.
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
@@ -14,11 +16,11 @@ use rand_chacha::rand_core::SeedableRng;
 use std::collections::BTreeMap;
 use tss_crypto::encrypt::{encrypt, EncryptionKey};
 use tss_crypto::Encode;
-use tss_engine::types::{BlameReason, Delivery, Membership, Outcome, Request, RequestInput};
+use tss_engine::types::{BlameReason, Delivery, Event, Membership, Outcome, Request, RequestInput};
 use tss_engine::Params;
 use tss_sim::{Behavior, CrashPhase, Network, ProposerFault, SimConfig};
 
-const BEHAVIORS: [Option<Behavior>; 9] = [
+const BEHAVIORS: [Option<Behavior>; 10] = [
     None, // offline
     Some(Behavior::BadDealing),
     Some(Behavior::CopyEphemeral),
@@ -27,15 +29,43 @@ const BEHAVIORS: [Option<Behavior>; 9] = [
     Some(Behavior::WrongDecryptionShare),
     Some(Behavior::GarbageItems),
     Some(Behavior::OversizedExtension),
+    // Validator 0 is never among the faulty ones drawn below.
+    Some(Behavior::CensoringDealer { victim: 0 }),
     Some(Behavior::Honest),
 ];
+
+/// Steps `blocks` heights; after each, every honest recipient of a session that just completed
+/// holds its share of the new epoch, and that share matches the epoch's public key set.
+fn run_checking_shares(net: &mut Network, blocks: u64, faulty: &[usize]) -> Result<(), TestCaseError> {
+    for _ in 0..blocks {
+        net.step().unwrap();
+        let completed: Vec<(u64, u32, u64, u64)> = net.outputs.last().unwrap().1.events.iter().filter_map(|e| match e {
+            Event::SessionCompleted { session, keyset, generation, epoch, .. } => Some((*session, *generation, *epoch, *keyset)),
+            _ => None,
+        }).collect();
+        for (session, generation, epoch, keyset) in completed {
+            let state = net.state();
+            let public = state.public_key_set(keyset, generation, epoch).unwrap();
+            for v in &state.sessions[&session].recipients {
+                let i = net.nodes.iter().position(|n| n.address == v.address).unwrap();
+                if faulty.contains(&i) {
+                    continue;
+                }
+                let share = net.nodes[i].local.share(&(keyset, generation, epoch));
+                prop_assert!(share.is_some_and(|s| s.check(&public).is_ok()), "honest validator {} ended session {} without a valid share", i, session);
+            }
+        }
+    }
+    Ok(())
+}
 
 fn provable(reason: BlameReason) -> bool {
     !matches!(reason, BlameReason::MissingDealing | BlameReason::MissingSignatureShare)
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+    // 12 cases in CI; set PROPTEST_CASES for a longer search.
+    #![proptest_config(ProptestConfig { cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(12), ..ProptestConfig::default() })]
 
     #[test]
     fn engine_invariants_hold_under_random_faults(
@@ -81,7 +111,7 @@ proptest! {
             let joiner = net.validator_entry(n).unwrap();
             net.at(h).membership.push(Membership::Join(joiner));
         }
-        net.run(9).unwrap();
+        run_checking_shares(&mut net, 9, &faulty)?;
         let key = net.network_key();
         prop_assert!(key.is_some(), "genesis DKG completed by height 9");
         let key = key.unwrap();
@@ -97,7 +127,7 @@ proptest! {
             messages.insert((*h, 2 * (messages.keys().filter(|(x, _)| x == h).count())), msg);
             submitted += 2;
         }
-        net.run(40).unwrap();
+        run_checking_shares(&mut net, 40, &faulty)?;
 
         // Exactly one callback per request.
         let mut count: BTreeMap<u64, usize> = BTreeMap::new();

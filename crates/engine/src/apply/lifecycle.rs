@@ -28,6 +28,7 @@ impl Apply<'_> {
                 dealings: BTreeMap::new(),
                 disqualified: BTreeSet::new(),
                 judged: BTreeSet::new(),
+                acks: BTreeMap::new(),
                 status: SessionStatus::Collecting,
                 handover,
             },

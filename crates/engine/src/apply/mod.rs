@@ -49,11 +49,15 @@ pub struct BlockOutput {
     pub request_ids: Vec<RequestId>,
 }
 
+/// Items of one kind for each session, with their senders.
+pub(crate) type BySession<T> = BTreeMap<u64, Vec<(ParticipantKey, T)>>;
+
 /// Contributions of one block, routed by target.
 #[derive(Default)]
 struct Routed {
     dealings: BTreeMap<u64, Vec<(ParticipantKey, Vec<u8>)>>,
     complaints: BTreeMap<u64, Vec<(ParticipantKey, Vec<u8>)>>,
+    acks: BySession<Vec<[u8; 32]>>,
     nonces: Vec<(ParticipantKey, Vec<[u8; 64]>)>,
     signature_shares: Vec<(ParticipantKey, u64, u32, [u8; 32])>,
     decryption_shares: Vec<(ParticipantKey, u64, u32, Vec<u8>)>,
@@ -93,6 +97,7 @@ impl EngineState {
         let routed = a.route_extensions(&input.extensions);
         a.apply_dealings(routed.dealings);
         a.apply_complaints(routed.complaints);
+        a.apply_acks(routed.acks);
         a.apply_nonces(routed.nonces);
         a.apply_signature_shares(routed.signature_shares);
         a.apply_decryption_shares(routed.decryption_shares);
@@ -141,6 +146,7 @@ impl Apply<'_> {
                 match item {
                     Item::Dealing { session, dealing } => routed.dealings.entry(session).or_default().push((sender, dealing)),
                     Item::Complaint { session, complaint } => routed.complaints.entry(session).or_default().push((sender, complaint)),
+                    Item::Acks { session, digests } => routed.acks.entry(session).or_default().push((sender, digests)),
                     Item::Nonces { commitments } => routed.nonces.push((sender, commitments)),
                     Item::SignatureShare { request, attempt, share } => routed.signature_shares.push((sender, request, attempt, share)),
                     Item::DecryptionShare { request, attempt, share } => routed.decryption_shares.push((sender, request, attempt, share)),

@@ -327,7 +327,7 @@ impl Apply<'_> {
             // Each failed attempt excludes (invalid share) or deprioritises (missing share) at
             // least one signer, and f = floor((n-1)/3) byzantine signers can spoil one attempt
             // each: allow `max_attempts` beyond those f.
-            let faulty = u32::try_from(public.len().saturating_sub(1) / 3).unwrap_or(u32::MAX);
+            let faulty = u32::try_from(tss_crypto::max_faulty(public.len())).unwrap_or(u32::MAX);
             let allowed = params.max_attempts.saturating_add(faulty);
             if r.attempts >= allowed {
                 self.complete(id, Outcome::Failed { reason: format!("no valid result after {} attempts", r.attempts) });

@@ -2,12 +2,20 @@
 //!
 //! Timeline of a session started in block `h` with no faults: dealings in the extensions of
 //! `h+1` (block `h+2`); each recipient checks its shares against the dealings of the block it
-//! votes on and complains in the extension of that same height (block `h+3`); the session
-//! finalizes in block `h+3` and its key is active from `h+4`.
+//! votes on and acknowledges them or complains in the extension of that same height (block
+//! `h+3`); once every validator among the recipients has acknowledged or complained about every
+//! dealing the session finalizes (block `h+3`) and its key is active from `h+4`.
+//!
+//! Complaints are accepted while the session collects, and a session whose recipients are not
+//! all done waits for them until its *complaint close*: the later of the dealing deadline and
+//! `w` blocks after the last dealing arrived, with `w = max(complaint_window, f+1)` and
+//! `f = floor((n-1)/3)`. A byzantine proposer can drop a victim's extension from its own block
+//! only; the victim sends its complaint again at every height, and among `f+1` consecutive
+//! proposers one is honest, so a complaint cannot be censored out of a session.
 
 use super::Apply;
-use crate::context::{id_of, key_of};
-use crate::state::{EpochKey, Generation, SessionKind, SessionStatus};
+use crate::context::{id_of, identifier, key_of};
+use crate::state::{EpochKey, Generation, Session, SessionKind, SessionStatus};
 use crate::types::{BlameReason, Callback, Event, Outcome, ParticipantKey};
 use std::collections::{BTreeMap, BTreeSet};
 use tss_crypto::complaint::{judge, Complaint, Verdict};
@@ -73,9 +81,8 @@ impl Apply<'_> {
     }
 
     /// Judges complaints: upheld disqualifies the dealer, rejected blames the complainer.
-    /// A complaint counts only within the window after its dealing arrived, once per pair.
+    /// A complaint counts while its session collects, once per (complainer, dealer).
     pub(super) fn apply_complaints(&mut self, complaints: BTreeMap<u64, Vec<(ParticipantKey, Vec<u8>)>>) {
-        let window = self.state.meta.params.complaint_window;
         for (number, items) in complaints {
             let Some(session) = self.state.sessions.get(&number) else { continue };
             if session.status != SessionStatus::Collecting {
@@ -96,7 +103,7 @@ impl Apply<'_> {
                     continue;
                 }
                 let Some((arrived, dealing_bytes)) = session.dealings.get(&dealer) else { continue };
-                if self.height <= *arrived || self.height > arrived + window {
+                if self.height <= *arrived {
                     continue;
                 }
                 let Ok(dealing) = Dealing::from_bytes(dealing_bytes) else { continue };
@@ -126,10 +133,38 @@ impl Apply<'_> {
         }
     }
 
-    /// Finalizes sessions whose dealing phase and complaint window are over, fails those that
-    /// cannot finalize.
+    /// Records acknowledgements: each digest that names the dealing recorded for its dealer
+    /// marks that (recipient, dealer) pair done. A digest of any other dealing (one that never
+    /// landed) is ignored.
+    pub(super) fn apply_acks(&mut self, acks: super::BySession<Vec<[u8; 32]>>) {
+        for (number, items) in acks {
+            let Some(session) = self.state.sessions.get(&number) else { continue };
+            if session.status != SessionStatus::Collecting {
+                continue;
+            }
+            let recipients: BTreeSet<ParticipantKey> = session.recipients.iter().filter_map(|v| identifier(&v.address)).map(|id| key_of(&id)).collect();
+            let by_digest: BTreeMap<[u8; 32], ParticipantKey> =
+                session.dealings.iter().filter_map(|(dealer, (_, bytes))| Dealing::from_bytes(bytes).ok().map(|d| (d.digest(), *dealer))).collect();
+            let Some(session) = self.state.sessions.get_mut(&number) else { continue };
+            for (sender, digests) in items {
+                if !recipients.contains(&sender) {
+                    continue;
+                }
+                for digest in digests {
+                    if let Some(dealer) = by_digest.get(&digest).filter(|d| **d != sender) {
+                        session.acks.entry(sender).or_default().insert(*dealer);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Finalizes sessions whose dealing phase is over and whose recipients are all done (or
+    /// whose complaint close has passed), fails those that cannot finalize.
     pub(super) fn progress_sessions(&mut self) {
-        let window = self.state.meta.params.complaint_window;
+        let validators = self.state.meta.validators.len();
+        let window = self.state.meta.params.complaint_window.max(tss_crypto::max_faulty(validators) as u64 + 1);
+        let validator_keys: BTreeSet<ParticipantKey> = self.state.meta.validators.iter().filter_map(|v| identifier(&v.address)).map(|id| key_of(&id)).collect();
         let numbers: Vec<u64> = self.state.sessions.iter().filter(|(_, s)| s.status == SessionStatus::Collecting).map(|(n, _)| *n).collect();
         for number in numbers {
             let Some(session) = self.state.sessions.get(&number) else { continue };
@@ -143,7 +178,8 @@ impl Apply<'_> {
             let accounted = dealers.iter().all(|d| session.dealings.contains_key(d) || session.disqualified.contains(d));
             let dealing_over = accounted || self.height >= session.deadline;
             let last_arrival = session.dealings.values().map(|(h, _)| *h).max();
-            let complaints_over = last_arrival.is_none_or(|h| self.height >= h + window);
+            let close = last_arrival.map_or(session.deadline, |h| session.deadline.max(h + window));
+            let complaints_over = self.height >= close || all_recipients_done(session, &validator_keys);
             if !(dealing_over && complaints_over) {
                 continue;
             }
@@ -240,4 +276,14 @@ impl Apply<'_> {
         self.out.events.push(Event::RequestFinished { request, ok, blocks: self.height.saturating_sub(submitted) });
         self.out.callbacks.push(Callback { requester, request, outcome });
     }
+}
+
+/// Whether every recipient that can send extensions (a current validator) has acknowledged or
+/// had a complaint judged about every dealing still in the running (not its own).
+fn all_recipients_done(session: &Session, validators: &BTreeSet<ParticipantKey>) -> bool {
+    let live: Vec<&ParticipantKey> = session.dealings.keys().filter(|d| !session.disqualified.contains(*d)).collect();
+    session.recipients.iter().filter_map(|v| identifier(&v.address)).map(|id| key_of(&id)).filter(|r| validators.contains(r)).all(|r| {
+        let acked = session.acks.get(&r);
+        live.iter().all(|d| **d == r || acked.is_some_and(|a| a.contains(*d)) || session.judged.contains(&(r, **d)))
+    })
 }
