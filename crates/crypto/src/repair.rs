@@ -16,7 +16,9 @@
 //!    `s'_j * G = S'_j`, and interpolates `t` of them at `x_r`. They are points of
 //!    `F = f + sum g_i`, and `F(x_r) = f(x_r) = s_r`; the result is checked against `Y_r`.
 //!
-//! **Privacy.** With one honest dealer in `Q` (guaranteed: `|Q| >= t > f`), `sum g_i` is
+//! **Privacy.** With one honest dealer in `Q` (`Q` needs `f+1` dealers, `f = floor((n-1)/3)`:
+//! one is honest while at most `f` members are byzantine, the bound the chain rests on anyway),
+//! `sum g_i` is
 //! uniform among the polynomials that vanish at `x_r`, so `F` is uniform among the polynomials
 //! through `(x_r, s_r)`: the `t` points the target sees tell it `s_r` and nothing else. The
 //! target together with `k` helpers learns `g` at `k+1` points (`x_r` and theirs), too few to

@@ -143,13 +143,15 @@ impl SessionContext {
         }
     }
 
-    /// How many valid dealings the session needs to finalize: for a DKG, refresh or repair the
-    /// committee's threshold (for a repair, `t > f` dealings include an honest one, whose
-    /// randomness alone hides everything but the target's share); for a reshare the *old* threshold (any `t_old` sub-sharings of
+    /// How many valid dealings the session needs to finalize: for a DKG or refresh the
+    /// committee's threshold; for a repair `f+1` with `f = floor((n-1)/3)` of the key set's `n`
+    /// members (with at most `f` byzantine, one of them is honest, and its randomness alone
+    /// hides everything but the target's share); for a reshare the *old* threshold (any `t_old` sub-sharings of
     /// old shares interpolate the secret).
     pub fn dealings_needed(&self) -> usize {
         match &self.kind {
-            SessionKind::Dkg | SessionKind::Refresh { .. } | SessionKind::Repair { .. } => usize::from(self.recipients.threshold()),
+            SessionKind::Dkg | SessionKind::Refresh { .. } => usize::from(self.recipients.threshold()),
+            SessionKind::Repair { previous, .. } => (crate::committee::max_faulty(previous.len()) + 1).min(self.recipients.len()),
             SessionKind::Reshare { previous } => usize::from(previous.threshold()),
         }
     }

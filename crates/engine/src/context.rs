@@ -61,10 +61,14 @@ impl EngineState {
 
     /// The crypto context of a session.
     pub fn session_context(&self, number: u64, s: &Session) -> Result<SessionContext, ContextError> {
-        let kind = match s.kind {
+        let kind = match &s.kind {
             SessionKind::Dkg => tss_crypto::SessionKind::Dkg,
-            SessionKind::Refresh { from } => tss_crypto::SessionKind::Refresh { previous: self.public_key_set(s.keyset, s.generation, from)? },
-            SessionKind::Reshare { from } => tss_crypto::SessionKind::Reshare { previous: self.public_key_set(s.keyset, s.generation, from)? },
+            SessionKind::Refresh { from } => tss_crypto::SessionKind::Refresh { previous: self.public_key_set(s.keyset, s.generation, *from)? },
+            SessionKind::Reshare { from } => tss_crypto::SessionKind::Reshare { previous: self.public_key_set(s.keyset, s.generation, *from)? },
+            SessionKind::Repair { from, target } => tss_crypto::SessionKind::Repair {
+                previous: self.public_key_set(s.keyset, s.generation, *from)?,
+                target: identifier(&target.address).ok_or("repair target address hashes to no identifier")?,
+            },
         };
         SessionContext::new(&self.meta.chain_id, session_id(&self.meta.chain_id, number), kind, committee(&s.recipients, s.threshold)?)
             .map_err(|e| e.to_string())

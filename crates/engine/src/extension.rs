@@ -5,6 +5,7 @@
 //! are decoded, verified and blamed deterministically when the block is applied.
 
 use tss_crypto::wire::{DecodeError, Reader, Writer};
+use tss_crypto::transport::SEALED_SCALAR_LEN;
 use tss_crypto::Encode;
 
 /// Tag of the extension envelope.
@@ -40,6 +41,24 @@ pub enum Item {
         session: u64,
         /// Digests (`Dealing::digest`) of the dealings acknowledged.
         digests: Vec<[u8; 32]>,
+    },
+    /// This validator lost its share of an epoch and asks the other members to repair it.
+    RepairRequest {
+        /// The keyset.
+        keyset: u64,
+        /// The generation.
+        generation: u32,
+        /// The epoch (the one in force).
+        epoch: u64,
+    },
+    /// A helper's blinded share for a repair, sealed to its target.
+    RepairShare {
+        /// The repair session.
+        session: u64,
+        /// The ephemeral X25519 key it is sealed under.
+        ephemeral: [u8; 32],
+        /// The sealed blinded share.
+        sealed: [u8; SEALED_SCALAR_LEN],
     },
     /// Fresh nonce commitments for the signer's pool.
     Nonces {
@@ -82,6 +101,8 @@ impl Item {
             Item::Dealing { dealing, .. } => 8 + 4 + dealing.len(),
             Item::Complaint { complaint, .. } => 8 + 4 + complaint.len(),
             Item::Acks { digests, .. } => 8 + 2 + 32 * digests.len(),
+            Item::RepairRequest { .. } => 8 + 4 + 8,
+            Item::RepairShare { .. } => 8 + 32 + SEALED_SCALAR_LEN,
             Item::Nonces { commitments } => 2 + NONCE_COMMITMENT_LEN * commitments.len(),
             Item::SignatureShare { .. } => 8 + 4 + 32,
             Item::DecryptionShare { share, .. } => 8 + 4 + 4 + share.len(),
@@ -94,7 +115,7 @@ pub const EMPTY_EXTENSION_LEN: usize = 2 + 8 + 2;
 
 impl Encode for VoteExtension {
     const TAG: u8 = EXTENSION_TAG;
-    /// 2: item kind 6, acknowledgements.
+    /// 2: item kinds 6 (acknowledgements), 7 and 8 (share repair).
     const VERSION: u8 = 2;
     const MAX_LEN: usize = 4 * 1024 * 1024;
 
@@ -113,6 +134,12 @@ impl Encode for VoteExtension {
                     for d in digests {
                         w.raw(d);
                     }
+                }
+                Item::RepairRequest { keyset, generation, epoch } => {
+                    w.u8(7).u64(*keyset).u32(*generation).u64(*epoch);
+                }
+                Item::RepairShare { session, ephemeral, sealed } => {
+                    w.u8(8).u64(*session).raw(ephemeral).raw(sealed);
                 }
                 Item::Nonces { commitments } => {
                     w.u8(3).u16(u16::try_from(commitments.len()).unwrap_or(u16::MAX));
@@ -148,6 +175,8 @@ impl Encode for VoteExtension {
                     let m = r.count("acknowledged dealings", MAX_ITEMS, 32)?;
                     Item::Acks { session, digests: (0..m).map(|_| r.array("dealing digest")).collect::<Result<_, _>>()? }
                 }
+                7 => Item::RepairRequest { keyset: r.u64("keyset")?, generation: r.u32("generation")?, epoch: r.u64("epoch")? },
+                8 => Item::RepairShare { session: r.u64("session")?, ephemeral: r.array("repair ephemeral key")?, sealed: r.array("sealed repair share")? },
                 5 => Item::DecryptionShare { request: r.u64("request")?, attempt: r.u32("attempt")?, share: r.bytes("decryption share", MAX_NESTED)?.to_vec() },
                 _ => return Err(DecodeError::Invalid("item kind")),
             };
@@ -211,6 +240,8 @@ mod tests {
                 Item::Dealing { session: 1, dealing: vec![1, 2, 3] },
                 Item::Complaint { session: 2, complaint: vec![4] },
                 Item::Acks { session: 2, digests: vec![[3; 32], [4; 32]] },
+                Item::RepairRequest { keyset: 1, generation: 2, epoch: 3 },
+                Item::RepairShare { session: 4, ephemeral: [5; 32], sealed: [6; SEALED_SCALAR_LEN] },
                 Item::Nonces { commitments: vec![[7; 64], [8; 64]] },
                 Item::SignatureShare { request: 3, attempt: 1, share: [9; 32] },
                 Item::DecryptionShare { request: 4, attempt: 0, share: vec![5; 10] },

@@ -280,6 +280,7 @@ impl LocalSecrets {
                 }
             }
         }
+        self.recover_repaired(state);
         // Shares restored without state are checked now; one that does not match is dropped.
         for slot in std::mem::take(&mut self.unverified) {
             let (k, g, e) = slot;
@@ -383,6 +384,7 @@ impl LocalSecrets {
         let pending_dealings = pending_dealings(state, pending, height);
         self.add_verdicts(state, &pending_dealings, &mut b, rng);
         self.add_dealings(state, &pending_dealings, height, &mut b, rng);
+        self.add_repair_items(state, &mut b, rng);
         self.add_nonces(state, height, &mut b, rng);
         VoteExtension { height, items: b.items }.to_bytes()
     }
@@ -540,9 +542,11 @@ impl LocalSecrets {
             if pending.iter().any(|(n, d)| n == number && key_of(&d.dealer) == me) {
                 continue;
             }
-            let current = match s.kind {
+            let current = match &s.kind {
                 SessionKind::Dkg => None,
-                SessionKind::Refresh { from } | SessionKind::Reshare { from } => match self.shares.get(&(s.keyset, s.generation, from)) {
+                // A repair's blinding dealing needs no share, but a helper without one could
+                // not deliver: it stays out.
+                SessionKind::Refresh { from } | SessionKind::Reshare { from } | SessionKind::Repair { from, .. } => match self.shares.get(&(s.keyset, s.generation, *from)) {
                     Some(share) => Some(share.clone()),
                     None => continue,
                 },
@@ -568,6 +572,84 @@ impl LocalSecrets {
                 }
             };
             b.push(Item::Dealing { session: *number, dealing: bytes });
+        }
+    }
+
+    /// Share repair, both sides. As a member of an epoch in force whose share it lacks, this
+    /// validator asks for a repair (unless one is open, or a reshare of the key will give it a
+    /// new share anyway). As a helper of a repair in delivery, it sends its blinded share
+    /// sealed to the target, at every height until the chain has it.
+    fn add_repair_items<R: RngCore + CryptoRng>(&mut self, state: &EngineState, b: &mut Builder, rng: &mut R) {
+        let me = self.me();
+        let h = state.meta.height;
+        for (keyset, k) in &state.keysets {
+            for (generation, g) in &k.generations {
+                let Some((epoch, _)) = g.epoch_at(h + 1) else { continue };
+                if g.retire_at.is_some() || self.shares.contains_key(&(*keyset, *generation, epoch)) {
+                    continue;
+                }
+                if g.repairs.get(&(epoch, me)).copied().unwrap_or(0) >= state.meta.params.repair_attempts {
+                    continue;
+                }
+                let member = state.public_key_set(*keyset, *generation, epoch).is_ok_and(|p| p.verifying_share(&self.id).is_some());
+                let busy = state.sessions.values().any(|s| {
+                    s.keyset == *keyset
+                        && match &s.kind {
+                            SessionKind::Repair { target, .. } => target.address == self.address && matches!(s.status, SessionStatus::Collecting | SessionStatus::Delivering { .. }),
+                            SessionKind::Reshare { .. } | SessionKind::Dkg => s.status == SessionStatus::Collecting,
+                            SessionKind::Refresh { .. } => false,
+                        }
+                });
+                if member && !busy {
+                    tracing::warn!(keyset, generation, epoch, "this validator holds no share of the epoch in force: asking for a repair");
+                    b.push(Item::RepairRequest { keyset: *keyset, generation: *generation, epoch });
+                }
+            }
+        }
+        for (number, s) in &state.sessions {
+            let (SessionStatus::Delivering { qualified, .. }, SessionKind::Repair { from, target }) = (&s.status, &s.kind) else { continue };
+            if s.contributions.contains_key(&me) || !s.recipients.iter().any(|v| v.address == self.address) {
+                continue;
+            }
+            let Some(share) = self.shares.get(&(s.keyset, s.generation, *from)) else { continue };
+            let (Ok(ctx), Some(target_transport)) = (state.session_context(*number, s), TransportPublic::from_bytes(target.transport)) else { continue };
+            let dealings: Vec<Dealing> = qualified.iter().filter_map(|q| s.dealings.get(q)).filter_map(|(_, bytes)| Dealing::from_bytes(bytes).ok()).collect();
+            let refs: Vec<&Dealing> = dealings.iter().collect();
+            match tss_crypto::repair::contribute(&ctx, &refs, share, &self.transport, &target_transport, rng) {
+                Ok(c) => {
+                    b.push(Item::RepairShare { session: *number, ephemeral: c.ephemeral, sealed: c.sealed });
+                }
+                Err(e) => tracing::warn!(session = number, error = %e, "could not make a blinded share for a repair"),
+            }
+        }
+    }
+
+    /// As the target of a delivered repair, recovers the share from the blinded shares.
+    fn recover_repaired(&mut self, state: &EngineState) {
+        for (number, s) in &state.sessions {
+            let (SessionStatus::Delivered { qualified, .. }, SessionKind::Repair { from, target }) = (&s.status, &s.kind) else { continue };
+            let slot = (s.keyset, s.generation, *from);
+            if target.address != self.address || target.transport != self.transport_public() || self.shares.contains_key(&slot) {
+                continue;
+            }
+            let Ok(ctx) = state.session_context(*number, s) else { continue };
+            let dealings: Vec<Dealing> = qualified.iter().filter_map(|q| s.dealings.get(q)).filter_map(|(_, bytes)| Dealing::from_bytes(bytes).ok()).collect();
+            let refs: Vec<&Dealing> = dealings.iter().collect();
+            let contributions: Vec<tss_crypto::repair::RepairContribution> = s
+                .contributions
+                .iter()
+                .filter_map(|(helper, (ephemeral, sealed))| {
+                    Some(tss_crypto::repair::RepairContribution { helper: id_of(helper)?, ephemeral: *ephemeral, sealed: sealed.as_slice().try_into().ok()? })
+                })
+                .collect();
+            match tss_crypto::repair::recover(&ctx, &refs, &contributions, self.id, &self.transport) {
+                Ok(share) => {
+                    tracing::info!(keyset = s.keyset, generation = s.generation, epoch = from, "key share repaired");
+                    self.shares.insert(slot, share);
+                    self.missing.remove(&slot);
+                }
+                Err(e) => tracing::warn!(session = number, error = %e, "share repair failed; a new repair will be asked for"),
+            }
         }
     }
 

@@ -38,6 +38,14 @@ pub struct Params {
     /// (`Event::HandoverFailed`) and the validator set stays as it was.
     #[serde(default = "default_handover_attempts")]
     pub handover_attempts: u32,
+    /// Repair sessions one validator may have for one epoch of a key (a member that keeps
+    /// asking cannot keep the others busy).
+    #[serde(default = "default_repair_attempts")]
+    pub repair_attempts: u32,
+}
+
+fn default_repair_attempts() -> u32 {
+    3
 }
 
 fn default_handover_attempts() -> u32 {
@@ -60,6 +68,7 @@ impl Default for Params {
             max_context_len: 256,
             session_retention: 8,
             handover_attempts: default_handover_attempts(),
+            repair_attempts: default_repair_attempts(),
         }
     }
 }

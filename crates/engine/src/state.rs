@@ -44,6 +44,9 @@ pub struct Generation {
     pub dkg_threshold: u16,
     /// Members who held shares and left since this generation's DKG.
     pub departed: BTreeSet<ParticipantKey>,
+    /// Repair sessions started per (epoch, member): bounded by `Params::repair_attempts`.
+    #[serde(default)]
+    pub repairs: BTreeMap<(u64, ParticipantKey), u32>,
 }
 
 impl Generation {
@@ -74,7 +77,7 @@ pub struct Keyset {
 }
 
 /// What a session does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SessionKind {
     /// A fresh key generation.
     Dkg,
@@ -88,6 +91,14 @@ pub enum SessionKind {
         /// The epoch reshared.
         from: u64,
     },
+    /// Repair of `target`'s share of the epoch `from` by the epoch's other members
+    /// (`tss_crypto::repair`).
+    Repair {
+        /// The epoch.
+        from: u64,
+        /// The member that lost its share, with the transport key its share is sealed to.
+        target: Validator,
+    },
 }
 
 impl SessionKind {
@@ -97,6 +108,7 @@ impl SessionKind {
             SessionKind::Dkg => "dkg",
             SessionKind::Refresh { .. } => "refresh",
             SessionKind::Reshare { .. } => "reshare",
+            SessionKind::Repair { .. } => "repair",
         }
     }
 }
@@ -119,6 +131,20 @@ pub enum SessionStatus {
     Failed {
         /// Height failed.
         at: u64,
+    },
+    /// A repair's blinding round is done: helpers deliver their blinded shares to the target.
+    Delivering {
+        /// Qualified blinding dealers, in order.
+        qualified: Vec<ParticipantKey>,
+        /// Last height whose blinded shares count.
+        until: u64,
+    },
+    /// A repair's blinded shares are all in (or the time is up): the target recovers its share.
+    Delivered {
+        /// Height it ended.
+        at: u64,
+        /// Qualified blinding dealers, in order.
+        qualified: Vec<ParticipantKey>,
     },
 }
 
@@ -149,6 +175,9 @@ pub struct Session {
     /// Dealers whose recorded dealing each recipient acknowledged (its shares checked out).
     #[serde(default)]
     pub acks: BTreeMap<ParticipantKey, BTreeSet<ParticipantKey>>,
+    /// A repair's blinded shares by helper: (ephemeral key, sealed share).
+    #[serde(default)]
+    pub contributions: BTreeMap<ParticipantKey, ([u8; 32], Vec<u8>)>,
     /// Where it stands.
     pub status: SessionStatus,
     /// Whether it is part of a validator-set handover.

@@ -188,6 +188,18 @@ pub enum Event {
         /// What the last failed session said.
         reason: String,
     },
+    /// A share repair's blinded shares are in (or its time is up): the target recovers its
+    /// share from them if at least `t` are good (it alone can tell, they are sealed to it).
+    RepairDelivered {
+        /// The repair session.
+        session: SessionNumber,
+        /// The validator whose share is repaired.
+        validator: Vec<u8>,
+        /// The keyset.
+        keyset: KeysetId,
+        /// Blinded shares delivered.
+        contributions: usize,
+    },
     /// A key generation was retired and its shares erased.
     GenerationRetired {
         /// The keyset.

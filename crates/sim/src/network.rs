@@ -631,6 +631,14 @@ fn misbehave(node: &mut Node, state: &EngineState, pending: &[(Vec<u8>, Vec<u8>)
                             rng.fill_bytes(d);
                         }
                     }
+                    Item::RepairRequest { keyset, epoch, .. } => {
+                        *keyset = rng.next_u64();
+                        *epoch = rng.next_u64();
+                    }
+                    Item::RepairShare { ephemeral, sealed, .. } => {
+                        rng.fill_bytes(ephemeral);
+                        rng.fill_bytes(sealed);
+                    }
                     Item::Nonces { commitments } => {
                         for c in commitments {
                             rng.fill_bytes(c);

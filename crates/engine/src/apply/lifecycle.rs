@@ -9,12 +9,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use tss_crypto::default_threshold;
 
 impl Apply<'_> {
-    fn start_session(&mut self, keyset: KeysetId, generation: u32, kind: SessionKind, recipients: Vec<Validator>, threshold: u16, handover: bool) {
+    pub(super) fn start_session(&mut self, keyset: KeysetId, generation: u32, kind: SessionKind, recipients: Vec<Validator>, threshold: u16, handover: bool) {
         let number = self.state.meta.next_session;
         self.state.meta.next_session = number.saturating_add(1);
         let deadline = self.height + self.state.meta.params.dealing_timeout;
         let mut recipients = recipients;
         recipients.sort_by_key(|v| identifier(&v.address).map(|id| key_of(&id)));
+        let name = kind.name();
         self.state.sessions.insert(
             number,
             Session {
@@ -29,16 +30,18 @@ impl Apply<'_> {
                 disqualified: BTreeSet::new(),
                 judged: BTreeSet::new(),
                 acks: BTreeMap::new(),
+                contributions: BTreeMap::new(),
                 status: SessionStatus::Collecting,
                 handover,
             },
         );
-        tracing::info!(session = number, kind = kind.name(), keyset, generation, "session started");
-        self.out.events.push(Event::SessionStarted { session: number, kind: kind.name().into(), keyset, generation });
+        tracing::info!(session = number, kind = name, keyset, generation, "session started");
+        self.out.events.push(Event::SessionStarted { session: number, kind: name.into(), keyset, generation });
     }
 
+    /// Whether a DKG, refresh or reshare of the keyset is collecting (repairs run beside them).
     fn collecting(&self, keyset: KeysetId) -> bool {
-        self.state.sessions.values().any(|s| s.keyset == keyset && s.status == SessionStatus::Collecting)
+        self.state.sessions.values().any(|s| s.keyset == keyset && s.status == SessionStatus::Collecting && !matches!(s.kind, SessionKind::Repair { .. }))
     }
 
     /// Starts a DKG for a keyset's next generation among the current validators.
@@ -267,8 +270,8 @@ impl Apply<'_> {
             .state
             .sessions
             .values()
-            .filter_map(|s| match s.kind {
-                SessionKind::Refresh { from } | SessionKind::Reshare { from } => Some((s.keyset, s.generation, from)),
+            .filter_map(|s| match &s.kind {
+                SessionKind::Refresh { from } | SessionKind::Reshare { from } | SessionKind::Repair { from, .. } => Some((s.keyset, s.generation, *from)),
                 SessionKind::Dkg => None,
             })
             .collect();
@@ -283,6 +286,8 @@ impl Apply<'_> {
                 generation.epochs.retain(|e, key| {
                     Some(*e) >= current || key.active_from > h || in_use.contains(&(*id, *g, *e)) || sessions_need.contains(&(*id, *g, *e))
                 });
+                let epochs = &generation.epochs;
+                generation.repairs.retain(|(e, _), _| epochs.contains_key(e));
                 true
             });
         }
@@ -291,8 +296,8 @@ impl Apply<'_> {
             self.out.events.push(Event::GenerationRetired { keyset, generation });
         }
         self.state.sessions.retain(|_, s| match s.status {
-            SessionStatus::Collecting => true,
-            SessionStatus::Finalized { at, .. } | SessionStatus::Failed { at } => h < at + retention,
+            SessionStatus::Collecting | SessionStatus::Delivering { .. } => true,
+            SessionStatus::Finalized { at, .. } | SessionStatus::Failed { at } | SessionStatus::Delivered { at, .. } => h < at + retention,
         });
     }
 }

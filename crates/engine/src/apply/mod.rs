@@ -4,6 +4,7 @@
 //! every bad contribution becomes a blame event.
 
 mod lifecycle;
+mod repair;
 mod requests;
 mod sessions;
 
@@ -58,6 +59,8 @@ struct Routed {
     dealings: BTreeMap<u64, Vec<(ParticipantKey, Vec<u8>)>>,
     complaints: BTreeMap<u64, Vec<(ParticipantKey, Vec<u8>)>>,
     acks: BySession<Vec<[u8; 32]>>,
+    repair_requests: Vec<repair::RepairRequest>,
+    repair_shares: BySession<([u8; 32], [u8; tss_crypto::transport::SEALED_SCALAR_LEN])>,
     nonces: Vec<(ParticipantKey, Vec<[u8; 64]>)>,
     signature_shares: Vec<(ParticipantKey, u64, u32, [u8; 32])>,
     decryption_shares: Vec<(ParticipantKey, u64, u32, Vec<u8>)>,
@@ -98,11 +101,13 @@ impl EngineState {
         a.apply_dealings(routed.dealings);
         a.apply_complaints(routed.complaints);
         a.apply_acks(routed.acks);
+        a.apply_repair_shares(routed.repair_shares);
         a.apply_nonces(routed.nonces);
         a.apply_signature_shares(routed.signature_shares);
         a.apply_decryption_shares(routed.decryption_shares);
         a.apply_aggregates(&input.aggregates);
         a.progress_sessions();
+        a.progress_repairs();
         a.progress_requests();
         for r in &input.requests {
             let id = a.submit(r);
@@ -113,6 +118,7 @@ impl EngineState {
             a.state.meta.rotation_pending = true;
             a.out.events.push(Event::RotationScheduled { reason: "governance".into() });
         }
+        a.apply_repair_requests(routed.repair_requests);
         a.schedule();
         a.schedule_requests();
         a.prune();
@@ -147,6 +153,8 @@ impl Apply<'_> {
                     Item::Dealing { session, dealing } => routed.dealings.entry(session).or_default().push((sender, dealing)),
                     Item::Complaint { session, complaint } => routed.complaints.entry(session).or_default().push((sender, complaint)),
                     Item::Acks { session, digests } => routed.acks.entry(session).or_default().push((sender, digests)),
+                    Item::RepairRequest { keyset, generation, epoch } => routed.repair_requests.push((sender, keyset, generation, epoch)),
+                    Item::RepairShare { session, ephemeral, sealed } => routed.repair_shares.entry(session).or_default().push((sender, (ephemeral, sealed))),
                     Item::Nonces { commitments } => routed.nonces.push((sender, commitments)),
                     Item::SignatureShare { request, attempt, share } => routed.signature_shares.push((sender, request, attempt, share)),
                     Item::DecryptionShare { request, attempt, share } => routed.decryption_shares.push((sender, request, attempt, share)),

@@ -196,6 +196,13 @@ impl Apply<'_> {
             }
             let valid_ids = valid.keys().copied().collect();
             let disqualified = session.disqualified.iter().filter_map(id_of).collect();
+            if let SessionKind::Repair { .. } = session.kind {
+                match qualify(&ctx, &valid_ids, &disqualified) {
+                    Ok(qualified) => self.start_delivery(number, qualified.iter().map(key_of).collect()),
+                    Err(e) => self.fail_session(number, &e.to_string()),
+                }
+                continue;
+            }
             let result = qualify(&ctx, &valid_ids, &disqualified).and_then(|q| finalize_public(&ctx, &valid, &q).map(|p| (q, p)));
             match result {
                 Ok((qualified, public)) => self.complete_session(number, qualified.iter().map(key_of).collect(), public),
@@ -218,6 +225,7 @@ impl Apply<'_> {
                     retire_at: None,
                     dkg_threshold: public.threshold(),
                     departed: BTreeSet::new(),
+                    repairs: BTreeMap::new(),
                 };
                 keyset.generations.insert(session.generation, generation);
                 let previous = keyset.current.replace(session.generation);
@@ -227,6 +235,7 @@ impl Apply<'_> {
                 }
                 0
             }
+            SessionKind::Repair { .. } => return,
             SessionKind::Refresh { from } | SessionKind::Reshare { from } => {
                 let Some(generation) = keyset.generations.get_mut(&session.generation) else { return };
                 let epoch = generation.latest_epoch().map_or(from, |(n, _)| n) + 1;
@@ -254,7 +263,7 @@ impl Apply<'_> {
         }
     }
 
-    fn fail_session(&mut self, number: u64, reason: &str) {
+    pub(super) fn fail_session(&mut self, number: u64, reason: &str) {
         let h = self.height;
         let Some(session) = self.state.sessions.get_mut(&number) else { return };
         session.status = SessionStatus::Failed { at: h };
