@@ -216,7 +216,7 @@ fn check_proofs(ctx: &SessionContext, d: &Dealing, ephemeral: CanonicalPoint) ->
         if !proof.verify(what, ctx.digest(), &d.dealer, &point) {
             return Err(match what {
                 Statement::Ephemeral => "invalid proof of knowledge of the ephemeral key",
-                Statement::ConstantTerm => "invalid proof of knowledge",
+                Statement::ConstantTerm | Statement::TransportKey => "invalid proof of knowledge",
             });
         }
     }

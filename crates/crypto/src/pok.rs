@@ -37,6 +37,10 @@ pub enum Statement {
     ConstantTerm,
     /// A dealing's ephemeral X25519 secret `e`, with `P = e*G` (the key lifted to edwards25519).
     Ephemeral,
+    /// A validator's new transport (communication) key's secret `x`, with `X = x*G`; the
+    /// "session" is the chain ([`crate::transport::possession_context`]), the "dealer" the
+    /// validator announcing it.
+    TransportKey,
 }
 
 impl Statement {
@@ -44,6 +48,7 @@ impl Statement {
         match self {
             Statement::ConstantTerm => "tss/dealing-pok/v1",
             Statement::Ephemeral => "tss/dealing-ephemeral-pok/v1",
+            Statement::TransportKey => "tss/transport-key-pok/v1",
         }
     }
 }

@@ -63,6 +63,42 @@ impl TransportSecret {
     }
 }
 
+/// Bytes of a proof of possession of a transport key.
+pub const POSSESSION_PROOF_LEN: usize = 64;
+
+/// What a proof of possession is bound to: the chain (its owner is bound separately).
+pub fn possession_context(chain_id: &str) -> [u8; 64] {
+    let mut t = crate::transcript::Transcript::new("tss/transport-key-context/v1");
+    t.append(b"chain id", chain_id.as_bytes());
+    t.digest()
+}
+
+impl TransportSecret {
+    /// A proof that `owner` knows this key's secret, bound to the chain: what a validator
+    /// announces with a new transport key, so nobody can register a key it cannot use (and so
+    /// turn the Diffie-Hellman values complaints reveal against its real owner). The nonce is
+    /// hedged.
+    pub fn prove_possession<R: RngCore + CryptoRng>(&self, chain_id: &str, owner: &frost_ed25519::Identifier, rng: &mut R) -> [u8; POSSESSION_PROOF_LEN] {
+        let public = crate::group::CanonicalPoint::new(*self.public().lifted());
+        let proof = crate::pok::SchnorrProof::prove(crate::pok::Statement::TransportKey, &possession_context(chain_id), owner, &self.signed_scalar(), &public, rng);
+        let mut w = crate::wire::Writer::default();
+        proof.encode(&mut w);
+        w.finish().try_into().unwrap_or([0u8; POSSESSION_PROOF_LEN])
+    }
+}
+
+impl TransportPublic {
+    /// Checks a proof from [`TransportSecret::prove_possession`].
+    pub fn verify_possession(&self, chain_id: &str, owner: &frost_ed25519::Identifier, proof: &[u8; POSSESSION_PROOF_LEN]) -> bool {
+        let mut r = crate::wire::Reader::new(proof);
+        let Ok(proof) = crate::pok::SchnorrProof::decode(&mut r) else { return false };
+        if r.finish().is_err() {
+            return false;
+        }
+        proof.verify(crate::pok::Statement::TransportKey, &possession_context(chain_id), owner, &crate::group::CanonicalPoint::new(*self.lifted()))
+    }
+}
+
 #[cold]
 fn unreachable_key() -> TransportPublic {
     // Clamped scalars times the base point are never small-order; keep the type total anyway.
@@ -149,11 +185,30 @@ pub(crate) fn open_scalar(shared: &[u8; 32], aad: &[u8], sealed: &[u8; SEALED_SC
 }
 
 #[cfg(test)]
-#[allow(clippy::indexing_slicing)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used)]
 mod tests {
     use super::*;
     use rand_chacha::rand_core::SeedableRng;
     use rand_chacha::ChaCha20Rng;
+
+    #[test]
+    fn possession_proofs_bind_key_owner_and_chain() {
+        let mut rng = ChaCha20Rng::seed_from_u64(8);
+        let key = TransportSecret::generate(&mut rng);
+        let other = TransportSecret::generate(&mut rng);
+        let alice = crate::participant_id(b"alice").unwrap();
+        let bob = crate::participant_id(b"bob").unwrap();
+        let proof = key.prove_possession("chain", &alice, &mut rng);
+        assert!(key.public().verify_possession("chain", &alice, &proof));
+        // Someone else announcing Alice's key with her proof, another chain, another key.
+        assert!(!key.public().verify_possession("chain", &bob, &proof));
+        assert!(!key.public().verify_possession("other-chain", &alice, &proof));
+        assert!(!other.public().verify_possession("chain", &alice, &proof));
+        let mut bad = proof;
+        bad[40] ^= 1;
+        assert!(!key.public().verify_possession("chain", &alice, &bad));
+        assert!(!key.public().verify_possession("chain", &alice, &[0xff; POSSESSION_PROOF_LEN]));
+    }
 
     #[test]
     fn sealed_scalar_detects_any_tampering() {

@@ -5,7 +5,7 @@
 //! are decoded, verified and blamed deterministically when the block is applied.
 
 use tss_crypto::wire::{DecodeError, Reader, Writer};
-use tss_crypto::transport::SEALED_SCALAR_LEN;
+use tss_crypto::transport::{POSSESSION_PROOF_LEN, SEALED_SCALAR_LEN};
 use tss_crypto::Encode;
 
 /// Tag of the extension envelope.
@@ -60,6 +60,15 @@ pub enum Item {
         /// The sealed blinded share.
         sealed: [u8; SEALED_SCALAR_LEN],
     },
+    /// This validator's next transport (communication) key, with a proof that it knows the
+    /// secret (bound to the chain and the validator); the extension's consensus signature
+    /// authenticates it. Used for sessions that start once the chain records it.
+    TransportKey {
+        /// The X25519 public key.
+        public: [u8; 32],
+        /// `TransportSecret::prove_possession`.
+        proof: [u8; POSSESSION_PROOF_LEN],
+    },
     /// Fresh nonce commitments for the signer's pool.
     Nonces {
         /// Each `hiding || binding`.
@@ -103,6 +112,7 @@ impl Item {
             Item::Acks { digests, .. } => 8 + 2 + 32 * digests.len(),
             Item::RepairRequest { .. } => 8 + 4 + 8,
             Item::RepairShare { .. } => 8 + 32 + SEALED_SCALAR_LEN,
+            Item::TransportKey { .. } => 32 + POSSESSION_PROOF_LEN,
             Item::Nonces { commitments } => 2 + NONCE_COMMITMENT_LEN * commitments.len(),
             Item::SignatureShare { .. } => 8 + 4 + 32,
             Item::DecryptionShare { share, .. } => 8 + 4 + 4 + share.len(),
@@ -115,7 +125,7 @@ pub const EMPTY_EXTENSION_LEN: usize = 2 + 8 + 2;
 
 impl Encode for VoteExtension {
     const TAG: u8 = EXTENSION_TAG;
-    /// 2: item kinds 6 (acknowledgements), 7 and 8 (share repair).
+    /// 2: item kinds 6 (acknowledgements), 7 and 8 (share repair), 9 (transport key).
     const VERSION: u8 = 2;
     const MAX_LEN: usize = 4 * 1024 * 1024;
 
@@ -140,6 +150,9 @@ impl Encode for VoteExtension {
                 }
                 Item::RepairShare { session, ephemeral, sealed } => {
                     w.u8(8).u64(*session).raw(ephemeral).raw(sealed);
+                }
+                Item::TransportKey { public, proof } => {
+                    w.u8(9).raw(public).raw(proof);
                 }
                 Item::Nonces { commitments } => {
                     w.u8(3).u16(u16::try_from(commitments.len()).unwrap_or(u16::MAX));
@@ -177,6 +190,7 @@ impl Encode for VoteExtension {
                 }
                 7 => Item::RepairRequest { keyset: r.u64("keyset")?, generation: r.u32("generation")?, epoch: r.u64("epoch")? },
                 8 => Item::RepairShare { session: r.u64("session")?, ephemeral: r.array("repair ephemeral key")?, sealed: r.array("sealed repair share")? },
+                9 => Item::TransportKey { public: r.array("transport key")?, proof: r.array("transport key proof")? },
                 5 => Item::DecryptionShare { request: r.u64("request")?, attempt: r.u32("attempt")?, share: r.bytes("decryption share", MAX_NESTED)?.to_vec() },
                 _ => return Err(DecodeError::Invalid("item kind")),
             };
@@ -242,6 +256,7 @@ mod tests {
                 Item::Acks { session: 2, digests: vec![[3; 32], [4; 32]] },
                 Item::RepairRequest { keyset: 1, generation: 2, epoch: 3 },
                 Item::RepairShare { session: 4, ephemeral: [5; 32], sealed: [6; SEALED_SCALAR_LEN] },
+                Item::TransportKey { public: [7; 32], proof: [8; POSSESSION_PROOF_LEN] },
                 Item::Nonces { commitments: vec![[7; 64], [8; 64]] },
                 Item::SignatureShare { request: 3, attempt: 1, share: [9; 32] },
                 Item::DecryptionShare { request: 4, attempt: 0, share: vec![5; 10] },

@@ -31,7 +31,13 @@ pub type EpochRef = (KeysetId, u32, u64);
 pub struct LocalSecrets {
     address: Vec<u8>,
     id: Identifier,
+    /// The transport key the chain has for this validator (or will, once `next` is recorded).
     transport: TransportSecret,
+    /// A new transport key announced and not yet recorded by the chain.
+    next_transport: Option<TransportSecret>,
+    /// Earlier transport keys that sessions still in state were started with; erased once none
+    /// is left (forward security: `apply::transport`).
+    retired_transports: Vec<TransportSecret>,
     shares: BTreeMap<EpochRef, KeyShare>,
     /// Unspent nonces by their raw commitment, with the height they were made at.
     nonces: BTreeMap<[u8; 64], (SecretNonce, u64)>,
@@ -79,6 +85,8 @@ pub enum LocalError {
 struct Persisted {
     address: Vec<u8>,
     transport: Vec<u8>,
+    next_transport: Option<Vec<u8>>,
+    retired_transports: Vec<Vec<u8>>,
     shares: Vec<(EpochRef, Vec<u8>)>,
     nonces: Vec<(Vec<u8>, Vec<u8>, u64)>,
     dealt: Vec<(SessionNumber, Vec<u8>)>,
@@ -93,6 +101,8 @@ impl Drop for Persisted {
     fn drop(&mut self) {
         use zeroize::Zeroize;
         self.transport.zeroize();
+        self.next_transport.zeroize();
+        self.retired_transports.zeroize();
         for (_, s) in &mut self.shares {
             s.zeroize();
         }
@@ -115,6 +125,8 @@ impl LocalSecrets {
             address: address.to_vec(),
             id,
             transport,
+            next_transport: None,
+            retired_transports: Vec::new(),
             shares: BTreeMap::new(),
             nonces: BTreeMap::new(),
             dealt: BTreeMap::new(),
@@ -162,6 +174,8 @@ impl LocalSecrets {
         let p = Persisted {
             address: self.address.clone(),
             transport: self.transport.to_bytes().to_vec(),
+            next_transport: self.next_transport.as_ref().map(|t| t.to_bytes().to_vec()),
+            retired_transports: self.retired_transports.iter().map(|t| t.to_bytes().to_vec()).collect(),
             shares: self.shares.iter().map(|(k, s)| (*k, s.to_secret_bytes().to_vec())).collect(),
             nonces: self
                 .nonces
@@ -188,7 +202,13 @@ impl LocalSecrets {
             return Err(LocalError::Corrupt(format!("{} trailing bytes", rest.len())));
         }
         let id = identifier(&p.address).ok_or(LocalError::BadAddress)?;
-        let transport: [u8; 32] = p.transport.as_slice().try_into().map_err(|_| LocalError::Corrupt("transport key length".into()))?;
+        let key = |bytes: &[u8]| -> Result<TransportSecret, LocalError> {
+            let b: [u8; 32] = bytes.try_into().map_err(|_| LocalError::Corrupt("transport key length".into()))?;
+            Ok(TransportSecret::from_bytes(b))
+        };
+        let transport = key(&p.transport)?;
+        let next_transport = p.next_transport.as_deref().map(key).transpose()?;
+        let retired_transports = p.retired_transports.iter().map(|b| key(b)).collect::<Result<Vec<_>, _>>()?;
         let mut shares = BTreeMap::new();
         let mut unverified = BTreeSet::new();
         for ((k, g, e), bytes) in &p.shares {
@@ -216,7 +236,9 @@ impl LocalSecrets {
         Ok(Self {
             address: p.address.clone(),
             id,
-            transport: TransportSecret::from_bytes(transport),
+            transport,
+            next_transport,
+            retired_transports,
             shares,
             nonces,
             dealt: p.dealt.iter().cloned().collect(),
@@ -258,11 +280,97 @@ impl LocalSecrets {
         key_of(&self.id)
     }
 
+    /// The transport secret for one of this validator's public transport keys, if it still
+    /// holds it.
+    fn transport_for(&self, public: &[u8; 32]) -> Option<&TransportSecret> {
+        std::iter::once(&self.transport).chain(&self.next_transport).chain(&self.retired_transports).find(|t| t.public().to_bytes() == *public)
+    }
+
+    /// The transport secret a session sealed this validator's shares to.
+    fn session_transport(&self, s: &crate::state::Session) -> Option<&TransportSecret> {
+        s.recipients.iter().find(|v| v.address == self.address).and_then(|v| self.transport_for(&v.transport))
+    }
+
+    /// The transport key the chain has for this validator now.
+    fn registered_transport(&self, state: &EngineState) -> Option<[u8; 32]> {
+        state.meta.validators.iter().chain(state.meta.handover_to.iter().flatten()).find(|v| v.address == self.address).map(|v| v.transport)
+    }
+
+    /// Whether any transport key in this store opens this validator's shares in session
+    /// `number`: what a thief of the store could read (incident response, tests).
+    pub fn opens_session<R: RngCore + CryptoRng>(&self, state: &EngineState, number: SessionNumber, rng: &mut R) -> bool {
+        let Some(s) = state.sessions.get(&number) else { return false };
+        let Some(mine) = s.recipients.iter().find(|v| v.address == self.address) else { return false };
+        let (Ok(ctx), Some(secret)) = (state.session_context(number, s), self.transport_for(&mine.transport)) else { return false };
+        let dealings: Vec<Dealing> = s.dealings.values().filter_map(|(_, b)| Dealing::from_bytes(b).ok()).collect();
+        let refs: Vec<&Dealing> = dealings.iter().collect();
+        !refs.is_empty() && open_shares(&ctx, &refs, &self.id, secret, rng).is_ok_and(|(subs, _)| !subs.is_empty())
+    }
+
+    /// Follows the chain's record of this validator's transport key: an announced key the
+    /// chain recorded becomes current; old keys no session in state was started with are erased.
+    fn sync_transport(&mut self, state: &EngineState) {
+        let registered = self.registered_transport(state);
+        if let (Some(r), Some(next)) = (registered, &self.next_transport) {
+            if next.public().to_bytes() == r {
+                if let Some(next) = self.next_transport.take() {
+                    let old = std::mem::replace(&mut self.transport, next);
+                    self.retired_transports.push(old);
+                    tracing::info!("new transport key in use");
+                }
+            }
+        }
+        let mut needed: BTreeSet<[u8; 32]> = BTreeSet::new();
+        for s in state.sessions.values() {
+            if matches!(s.status, SessionStatus::Failed { .. }) {
+                continue;
+            }
+            if let Some(v) = s.recipients.iter().find(|v| v.address == self.address) {
+                needed.insert(v.transport);
+            }
+            if let SessionKind::Repair { target, .. } = &s.kind {
+                if target.address == self.address {
+                    needed.insert(target.transport);
+                }
+            }
+        }
+        let before = self.retired_transports.len();
+        self.retired_transports.retain(|t| needed.contains(&t.public().to_bytes()));
+        if self.retired_transports.len() < before {
+            tracing::info!(erased = before - self.retired_transports.len(), "old transport keys erased");
+        }
+    }
+
+    /// Announces a transport key when the chain should get one: a new key in the last blocks
+    /// before each epoch boundary (so the refresh there seals to it), the announced key again
+    /// until recorded, or the current key if the chain has another one for this validator (a
+    /// store rebuilt after a lost disk).
+    fn add_transport_key<R: RngCore + CryptoRng>(&mut self, state: &EngineState, height: u64, b: &mut Builder, rng: &mut R) {
+        let Some(registered) = self.registered_transport(state) else { return };
+        let length = state.meta.params.epoch_length;
+        let lead = (length / 2).min(4);
+        let last = state.meta.transport_rotated.get(&self.me()).copied().unwrap_or(0);
+        let due = length >= 2 && height % length >= length - lead && height > last + length / 2;
+        let key = if let Some(next) = &self.next_transport {
+            next
+        } else if registered != self.transport.public().to_bytes() && self.transport_for(&registered).is_none() {
+            &self.transport
+        } else if due {
+            tracing::info!("rotating this validator's transport key");
+            &*self.next_transport.insert(TransportSecret::generate(rng))
+        } else {
+            return;
+        };
+        let proof = key.prove_possession(&state.meta.chain_id, &self.id, rng);
+        b.push(Item::TransportKey { public: key.public().to_bytes(), proof });
+    }
+
     /// Catches up with committed state: computes this validator's share of every finalized
     /// session it received shares in, erases shares of epochs and generations the chain no
     /// longer holds, and forgets bookkeeping of finished sessions and requests.
     pub fn sync<R: RngCore + CryptoRng>(&mut self, state: &EngineState, rng: &mut R) {
         let me = self.me();
+        self.sync_transport(state);
         for (number, s) in &state.sessions {
             let SessionStatus::Finalized { qualified, epoch, .. } = &s.status else { continue };
             let slot = (s.keyset, s.generation, *epoch);
@@ -346,7 +454,8 @@ impl LocalSecrets {
         let public = state.public_key_set(s.keyset, s.generation, epoch)?;
         let dealings: Vec<Dealing> = qualified.iter().filter_map(|q| s.dealings.get(q)).filter_map(|(_, b)| Dealing::from_bytes(b).ok()).collect();
         let refs: Vec<&Dealing> = dealings.iter().collect();
-        let (subs, _bad) = open_shares(&ctx, &refs, &self.id, &self.transport, rng).map_err(|e| e.to_string())?;
+        let transport = self.session_transport(s).ok_or("this validator no longer holds the transport key the session sealed its shares to")?;
+        let (subs, _bad) = open_shares(&ctx, &refs, &self.id, transport, rng).map_err(|e| e.to_string())?;
         let previous = match s.kind {
             SessionKind::Refresh { from } => self.shares.get(&(s.keyset, s.generation, from)),
             _ => None,
@@ -379,6 +488,7 @@ impl LocalSecrets {
         self.sync(state, rng);
         let params = &state.meta.params;
         let mut b = Builder { items: Vec::new(), size: EMPTY_EXTENSION_LEN, budget: params.extension_budget };
+        self.add_transport_key(state, height, &mut b, rng);
         self.add_signature_shares(state, height, &mut b);
         self.add_decryption_shares(state, &mut b, rng);
         let pending_dealings = pending_dealings(state, pending, height);
@@ -506,14 +616,16 @@ impl LocalSecrets {
                 continue;
             }
             let refs: Vec<&Dealing> = dealings.iter().collect();
-            let Ok((_, bad)) = open_shares(&ctx, &refs, &self.id, &self.transport, rng) else { continue };
+            // A copy (zeroized on drop): the loop below records complaints and acks in `self`.
+            let Some(transport) = self.session_transport(s).map(|t| TransportSecret::from_bytes(*t.to_bytes())) else { continue };
+            let Ok((_, bad)) = open_shares(&ctx, &refs, &self.id, &transport, rng) else { continue };
             for d in &dealings {
                 if !bad.contains(&d.dealer) {
                     self.acked.insert((number, key_of(&d.dealer)), d.digest());
                     continue;
                 }
                 tracing::warn!(session = number, "share from a dealer is bad: complaining");
-                if let Ok(c) = complain(&ctx, d, &self.id, &self.transport, rng) {
+                if let Ok(c) = complain(&ctx, d, &self.id, &transport, rng) {
                     let bytes = c.to_bytes();
                     self.complaints.insert((number, key_of(&d.dealer)), bytes.clone());
                     b.push(Item::Complaint { session: number, complaint: bytes });
@@ -600,7 +712,8 @@ impl LocalSecrets {
                             SessionKind::Refresh { .. } => false,
                         }
                 });
-                if member && !busy {
+                let reachable = self.registered_transport(state).is_some_and(|r| self.transport_for(&r).is_some());
+                if member && !busy && reachable {
                     tracing::warn!(keyset, generation, epoch, "this validator holds no share of the epoch in force: asking for a repair");
                     b.push(Item::RepairRequest { keyset: *keyset, generation: *generation, epoch });
                 }
@@ -615,7 +728,8 @@ impl LocalSecrets {
             let (Ok(ctx), Some(target_transport)) = (state.session_context(*number, s), TransportPublic::from_bytes(target.transport)) else { continue };
             let dealings: Vec<Dealing> = qualified.iter().filter_map(|q| s.dealings.get(q)).filter_map(|(_, bytes)| Dealing::from_bytes(bytes).ok()).collect();
             let refs: Vec<&Dealing> = dealings.iter().collect();
-            match tss_crypto::repair::contribute(&ctx, &refs, share, &self.transport, &target_transport, rng) {
+            let Some(transport) = self.session_transport(s) else { continue };
+            match tss_crypto::repair::contribute(&ctx, &refs, share, transport, &target_transport, rng) {
                 Ok(c) => {
                     b.push(Item::RepairShare { session: *number, ephemeral: c.ephemeral, sealed: c.sealed });
                 }
@@ -629,9 +743,10 @@ impl LocalSecrets {
         for (number, s) in &state.sessions {
             let (SessionStatus::Delivered { qualified, .. }, SessionKind::Repair { from, target }) = (&s.status, &s.kind) else { continue };
             let slot = (s.keyset, s.generation, *from);
-            if target.address != self.address || target.transport != self.transport_public() || self.shares.contains_key(&slot) {
+            if target.address != self.address || self.shares.contains_key(&slot) {
                 continue;
             }
+            let Some(transport) = self.transport_for(&target.transport) else { continue };
             let Ok(ctx) = state.session_context(*number, s) else { continue };
             let dealings: Vec<Dealing> = qualified.iter().filter_map(|q| s.dealings.get(q)).filter_map(|(_, bytes)| Dealing::from_bytes(bytes).ok()).collect();
             let refs: Vec<&Dealing> = dealings.iter().collect();
@@ -642,7 +757,7 @@ impl LocalSecrets {
                     Some(tss_crypto::repair::RepairContribution { helper: id_of(helper)?, ephemeral: *ephemeral, sealed: sealed.as_slice().try_into().ok()? })
                 })
                 .collect();
-            match tss_crypto::repair::recover(&ctx, &refs, &contributions, self.id, &self.transport) {
+            match tss_crypto::repair::recover(&ctx, &refs, &contributions, self.id, transport) {
                 Ok(share) => {
                     tracing::info!(keyset = s.keyset, generation = s.generation, epoch = from, "key share repaired");
                     self.shares.insert(slot, share);

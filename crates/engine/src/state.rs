@@ -273,6 +273,9 @@ pub struct Meta {
     pub last_seen: BTreeMap<ParticipantKey, u64>,
     /// A rotation of the network key was ordered and not started yet.
     pub rotation_pending: bool,
+    /// Height at which each validator's transport key was last replaced (absent: genesis).
+    #[serde(default)]
+    pub transport_rotated: BTreeMap<ParticipantKey, u64>,
 }
 
 /// The whole engine state.
@@ -353,6 +356,7 @@ impl EngineState {
                 next_keyset: 1,
                 last_seen: BTreeMap::new(),
                 rotation_pending: false,
+                transport_rotated: BTreeMap::new(),
             },
             keysets: BTreeMap::new(),
             sessions: BTreeMap::new(),

@@ -200,6 +200,14 @@ pub enum Event {
         /// Blinded shares delivered.
         contributions: usize,
     },
+    /// A validator's transport key was replaced (sessions that start from the next block on
+    /// seal its shares to the new key).
+    TransportKeyRotated {
+        /// Its address.
+        validator: Vec<u8>,
+        /// The new X25519 key.
+        transport: [u8; 32],
+    },
     /// A key generation was retired and its shares erased.
     GenerationRetired {
         /// The keyset.

@@ -639,6 +639,10 @@ fn misbehave(node: &mut Node, state: &EngineState, pending: &[(Vec<u8>, Vec<u8>)
                         rng.fill_bytes(ephemeral);
                         rng.fill_bytes(sealed);
                     }
+                    Item::TransportKey { public, proof } => {
+                        rng.fill_bytes(public);
+                        rng.fill_bytes(proof);
+                    }
                     Item::Nonces { commitments } => {
                         for c in commitments {
                             rng.fill_bytes(c);

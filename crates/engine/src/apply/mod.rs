@@ -7,6 +7,7 @@ mod lifecycle;
 mod repair;
 mod requests;
 mod sessions;
+mod transport;
 
 pub(crate) use requests::signing_key;
 pub use requests::{derived_public_key, effective_context};
@@ -60,6 +61,7 @@ struct Routed {
     complaints: BTreeMap<u64, Vec<(ParticipantKey, Vec<u8>)>>,
     acks: BySession<Vec<[u8; 32]>>,
     repair_requests: Vec<repair::RepairRequest>,
+    transport_keys: Vec<(ParticipantKey, [u8; 32], [u8; tss_crypto::transport::POSSESSION_PROOF_LEN])>,
     repair_shares: BySession<([u8; 32], [u8; tss_crypto::transport::SEALED_SCALAR_LEN])>,
     nonces: Vec<(ParticipantKey, Vec<[u8; 64]>)>,
     signature_shares: Vec<(ParticipantKey, u64, u32, [u8; 32])>,
@@ -97,7 +99,8 @@ impl EngineState {
         let _guard = span.enter();
         let mut a = Apply { height: input.height, state: self, out: BlockOutput::default(), key_sets: BTreeMap::new() };
         a.state.meta.height = input.height;
-        let routed = a.route_extensions(&input.extensions);
+        let mut routed = a.route_extensions(&input.extensions);
+        a.apply_transport_keys(std::mem::take(&mut routed.transport_keys));
         a.apply_dealings(routed.dealings);
         a.apply_complaints(routed.complaints);
         a.apply_acks(routed.acks);
@@ -155,6 +158,7 @@ impl Apply<'_> {
                     Item::Acks { session, digests } => routed.acks.entry(session).or_default().push((sender, digests)),
                     Item::RepairRequest { keyset, generation, epoch } => routed.repair_requests.push((sender, keyset, generation, epoch)),
                     Item::RepairShare { session, ephemeral, sealed } => routed.repair_shares.entry(session).or_default().push((sender, (ephemeral, sealed))),
+                    Item::TransportKey { public, proof } => routed.transport_keys.push((sender, public, proof)),
                     Item::Nonces { commitments } => routed.nonces.push((sender, commitments)),
                     Item::SignatureShare { request, attempt, share } => routed.signature_shares.push((sender, request, attempt, share)),
                     Item::DecryptionShare { request, attempt, share } => routed.decryption_shares.push((sender, request, attempt, share)),
