@@ -69,6 +69,10 @@ pub enum Item {
         /// `TransportSecret::prove_possession`.
         proof: [u8; POSSESSION_PROOF_LEN],
     },
+    /// Withdraws every nonce commitment this validator has in the chain's pool: its store no
+    /// longer holds their secrets (rebuilt after a lost disk, or restored from an old backup),
+    /// and a signer drawn with one of them could only miss.
+    WithdrawNonces,
     /// Fresh nonce commitments for the signer's pool.
     Nonces {
         /// Each `hiding || binding`.
@@ -113,6 +117,7 @@ impl Item {
             Item::RepairRequest { .. } => 8 + 4 + 8,
             Item::RepairShare { .. } => 8 + 32 + SEALED_SCALAR_LEN,
             Item::TransportKey { .. } => 32 + POSSESSION_PROOF_LEN,
+            Item::WithdrawNonces => 0,
             Item::Nonces { commitments } => 2 + NONCE_COMMITMENT_LEN * commitments.len(),
             Item::SignatureShare { .. } => 8 + 4 + 32,
             Item::DecryptionShare { share, .. } => 8 + 4 + 4 + share.len(),
@@ -125,7 +130,8 @@ pub const EMPTY_EXTENSION_LEN: usize = 2 + 8 + 2;
 
 impl Encode for VoteExtension {
     const TAG: u8 = EXTENSION_TAG;
-    /// 2: item kinds 6 (acknowledgements), 7 and 8 (share repair), 9 (transport key).
+    /// 2: item kinds 6 (acknowledgements), 7 and 8 (share repair), 9 (transport key), 10
+    /// (withdrawn nonces).
     const VERSION: u8 = 2;
     const MAX_LEN: usize = 4 * 1024 * 1024;
 
@@ -153,6 +159,9 @@ impl Encode for VoteExtension {
                 }
                 Item::TransportKey { public, proof } => {
                     w.u8(9).raw(public).raw(proof);
+                }
+                Item::WithdrawNonces => {
+                    w.u8(10);
                 }
                 Item::Nonces { commitments } => {
                     w.u8(3).u16(u16::try_from(commitments.len()).unwrap_or(u16::MAX));
@@ -190,6 +199,7 @@ impl Encode for VoteExtension {
                 }
                 7 => Item::RepairRequest { keyset: r.u64("keyset")?, generation: r.u32("generation")?, epoch: r.u64("epoch")? },
                 8 => Item::RepairShare { session: r.u64("session")?, ephemeral: r.array("repair ephemeral key")?, sealed: r.array("sealed repair share")? },
+                10 => Item::WithdrawNonces,
                 9 => Item::TransportKey { public: r.array("transport key")?, proof: r.array("transport key proof")? },
                 5 => Item::DecryptionShare { request: r.u64("request")?, attempt: r.u32("attempt")?, share: r.bytes("decryption share", MAX_NESTED)?.to_vec() },
                 _ => return Err(DecodeError::Invalid("item kind")),
@@ -257,6 +267,7 @@ mod tests {
                 Item::RepairRequest { keyset: 1, generation: 2, epoch: 3 },
                 Item::RepairShare { session: 4, ephemeral: [5; 32], sealed: [6; SEALED_SCALAR_LEN] },
                 Item::TransportKey { public: [7; 32], proof: [8; POSSESSION_PROOF_LEN] },
+                Item::WithdrawNonces,
                 Item::Nonces { commitments: vec![[7; 64], [8; 64]] },
                 Item::SignatureShare { request: 3, attempt: 1, share: [9; 32] },
                 Item::DecryptionShare { request: 4, attempt: 0, share: vec![5; 10] },

@@ -342,21 +342,22 @@ impl LocalSecrets {
     }
 
     /// Announces a transport key when the chain should get one: a new key in the last blocks
-    /// before each epoch boundary (so the refresh there seals to it), the announced key again
-    /// until recorded, or the current key if the chain has another one for this validator (a
-    /// store rebuilt after a lost disk).
+    /// before each epoch boundary (so the refresh there seals to it) or at once when the chain's
+    /// key for this validator is not in this store; the announced key again until recorded.
     fn add_transport_key<R: RngCore + CryptoRng>(&mut self, state: &EngineState, height: u64, b: &mut Builder, rng: &mut R) {
         let Some(registered) = self.registered_transport(state) else { return };
         let length = state.meta.params.epoch_length;
         let lead = (length / 2).min(4);
         let last = state.meta.transport_rotated.get(&self.me()).copied().unwrap_or(0);
         let due = length >= 2 && height % length >= length - lead && height > last + length / 2;
+        let lost = self.transport_for(&registered).is_none();
         let key = if let Some(next) = &self.next_transport {
             next
-        } else if registered != self.transport.public().to_bytes() && self.transport_for(&registered).is_none() {
-            &self.transport
-        } else if due {
-            tracing::info!("rotating this validator's transport key");
+        } else if lost || due {
+            // Lost: the chain has a key this store does not hold (a new store after a lost
+            // disk, or an old backup whose keys were rotated away and may have been copied).
+            // Either way a fresh key, never one a backup holds.
+            tracing::info!(lost, "rotating this validator's transport key");
             &*self.next_transport.insert(TransportSecret::generate(rng))
         } else {
             return;
@@ -424,7 +425,12 @@ impl LocalSecrets {
     /// either holds a share of the newer epoch or is not in its committee.
     fn superseded(&self, state: &EngineState) -> BTreeSet<EpochRef> {
         let h = state.meta.height;
-        let in_use: BTreeSet<EpochRef> = state.requests.values().filter_map(|r| r.attempt.as_ref().map(|a| (r.keyset, a.generation, a.epoch))).collect();
+        let mut in_use: BTreeSet<EpochRef> = state.requests.values().filter_map(|r| r.attempt.as_ref().map(|a| (r.keyset, a.generation, a.epoch))).collect();
+        // A repair still in progress needs its helpers' shares of the repaired epoch.
+        in_use.extend(state.sessions.values().filter_map(|s| match (&s.kind, &s.status) {
+            (SessionKind::Repair { from, .. }, SessionStatus::Collecting | SessionStatus::Delivering { .. }) => Some((s.keyset, s.generation, *from)),
+            _ => None,
+        }));
         let mut out = BTreeSet::new();
         for slot @ (k, g, e) in self.shares.keys() {
             let Some(generation) = state.keysets.get(k).and_then(|ks| ks.generations.get(g)) else { continue };
@@ -688,8 +694,8 @@ impl LocalSecrets {
     }
 
     /// Share repair, both sides. As a member of an epoch in force whose share it lacks, this
-    /// validator asks for a repair (unless one is open, or a reshare of the key will give it a
-    /// new share anyway). As a helper of a repair in delivery, it sends its blinded share
+    /// validator asks for a repair (unless one is open, or a session of the key is about to make
+    /// a new epoch: then it repairs that one). As a helper of a repair in delivery, it sends its blinded share
     /// sealed to the target, at every height until the chain has it.
     fn add_repair_items<R: RngCore + CryptoRng>(&mut self, state: &EngineState, b: &mut Builder, rng: &mut R) {
         let me = self.me();
@@ -708,8 +714,9 @@ impl LocalSecrets {
                     s.keyset == *keyset
                         && match &s.kind {
                             SessionKind::Repair { target, .. } => target.address == self.address && matches!(s.status, SessionStatus::Collecting | SessionStatus::Delivering { .. }),
-                            SessionKind::Reshare { .. } | SessionKind::Dkg => s.status == SessionStatus::Collecting,
-                            SessionKind::Refresh { .. } => false,
+                            // A refresh or reshare in progress makes a new epoch soon: repair
+                            // that one instead (a reshare even brings this validator's share).
+                            SessionKind::Reshare { .. } | SessionKind::Dkg | SessionKind::Refresh { .. } => s.status == SessionStatus::Collecting,
                         }
                 });
                 let reachable = self.registered_transport(state).is_some_and(|r| self.transport_for(&r).is_some());
@@ -773,6 +780,12 @@ impl LocalSecrets {
         let params = &state.meta.params;
         let on_chain = state.nonces.get(&me).map_or(0, std::collections::VecDeque::len);
         let pool: BTreeSet<&[u8; 64]> = state.nonces.get(&me).map(|p| p.iter().collect()).unwrap_or_default();
+        if pool.iter().any(|c| !self.nonces.contains_key(*c)) {
+            // Commitments this store cannot sign with: withdraw them all, publish anew after.
+            tracing::warn!("nonce commitments on chain that this store does not hold: withdrawing them");
+            b.push(Item::WithdrawNonces);
+            return;
+        }
         let in_flight = self.nonces.iter().filter(|(c, (_, made))| !pool.contains(c) && *made + 3 > height).count();
         let need = params.nonce_pool_target.saturating_sub(on_chain + in_flight).min(params.nonce_batch);
         let room = b.budget.saturating_sub(b.size + 3) / crate::extension::NONCE_COMMITMENT_LEN;

@@ -643,6 +643,7 @@ fn misbehave(node: &mut Node, state: &EngineState, pending: &[(Vec<u8>, Vec<u8>)
                         rng.fill_bytes(public);
                         rng.fill_bytes(proof);
                     }
+                    Item::WithdrawNonces => {}
                     Item::Nonces { commitments } => {
                         for c in commitments {
                             rng.fill_bytes(c);

@@ -104,3 +104,22 @@ fn repair_requests_are_bounded_per_epoch() {
     assert_eq!(started, 2, "repair sessions for one epoch");
     assert!(!holds_current_share(&net, 2));
 }
+
+#[test]
+fn n4_a_validator_that_lost_its_disk_gets_a_new_transport_key_and_its_share_back() {
+    init_logs();
+    let params = Params { epoch_length: 10, ..Params::default() };
+    let mut net = Network::new(SimConfig { params, ..SimConfig::new(4, 94) });
+    assert!(net.run_until(10, |n| n.network_key().is_some()).unwrap());
+    net.run(12).unwrap();
+    // Everything gone: a new store, with a transport key the chain has never seen.
+    let mut rng = <rand_chacha::ChaCha20Rng as rand_chacha::rand_core::SeedableRng>::seed_from_u64(1);
+    net.nodes[3].local = LocalSecrets::generate(&net.nodes[3].address, &mut rng).unwrap();
+    let lost_at = net.height;
+    assert!(net.run_until(25, |n| holds_current_share(n, 3)).unwrap(), "the share is back");
+    let rotated = net.events().any(|(h, e)| h > lost_at && matches!(e, Event::TransportKeyRotated { validator, .. } if *validator == net.nodes[3].address));
+    assert!(rotated, "the new transport key was registered");
+    let h = net.height + 1;
+    net.set_offline(0, h, h + 40);
+    assert!(matches!(sign_now(&mut net, b"new disk"), Outcome::Signature { .. }));
+}

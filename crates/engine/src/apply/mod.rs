@@ -64,6 +64,7 @@ struct Routed {
     transport_keys: Vec<(ParticipantKey, [u8; 32], [u8; tss_crypto::transport::POSSESSION_PROOF_LEN])>,
     repair_shares: BySession<([u8; 32], [u8; tss_crypto::transport::SEALED_SCALAR_LEN])>,
     nonces: Vec<(ParticipantKey, Vec<[u8; 64]>)>,
+    withdrawn_nonces: Vec<ParticipantKey>,
     signature_shares: Vec<(ParticipantKey, u64, u32, [u8; 32])>,
     decryption_shares: Vec<(ParticipantKey, u64, u32, Vec<u8>)>,
 }
@@ -105,6 +106,9 @@ impl EngineState {
         a.apply_complaints(routed.complaints);
         a.apply_acks(routed.acks);
         a.apply_repair_shares(routed.repair_shares);
+        for signer in &routed.withdrawn_nonces {
+            a.state.nonces.remove(signer);
+        }
         a.apply_nonces(routed.nonces);
         a.apply_signature_shares(routed.signature_shares);
         a.apply_decryption_shares(routed.decryption_shares);
@@ -159,6 +163,7 @@ impl Apply<'_> {
                     Item::RepairRequest { keyset, generation, epoch } => routed.repair_requests.push((sender, keyset, generation, epoch)),
                     Item::RepairShare { session, ephemeral, sealed } => routed.repair_shares.entry(session).or_default().push((sender, (ephemeral, sealed))),
                     Item::TransportKey { public, proof } => routed.transport_keys.push((sender, public, proof)),
+                    Item::WithdrawNonces => routed.withdrawn_nonces.push(sender),
                     Item::Nonces { commitments } => routed.nonces.push((sender, commitments)),
                     Item::SignatureShare { request, attempt, share } => routed.signature_shares.push((sender, request, attempt, share)),
                     Item::DecryptionShare { request, attempt, share } => routed.decryption_shares.push((sender, request, attempt, share)),
