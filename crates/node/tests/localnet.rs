@@ -221,6 +221,10 @@ fn four_validators_on_cometbft_run_the_whole_lifecycle() {
 
     // Genesis DKG.
     let network_key = wait_for("the genesis DKG", Duration::from_secs(60), &net, || net.query(0, "network-key").ok());
+    let transport_keys = |net: &Localnet| -> Vec<String> {
+        net.query(0, "validators").unwrap().as_array().unwrap().iter().map(|v| v["transport"].as_str().unwrap().to_owned()).collect()
+    };
+    let genesis_transports = transport_keys(&net);
     let group_key: [u8; 32] = hex::decode(network_key["group_key"].as_str().unwrap()).unwrap().try_into().unwrap();
 
     // Real signed vote extensions from CometBFT verify; tampered copies do not.
@@ -246,8 +250,13 @@ fn four_validators_on_cometbft_run_the_whole_lifecycle() {
     assert_eq!(decrypted["outcome"], "plaintext", "{decrypted}");
     assert_eq!(hex::decode(decrypted["plaintext"].as_str().unwrap()).unwrap(), b"sealed bid 42");
 
-    // An epoch refresh completes.
+    // An epoch refresh completes, sealed to transport keys every validator rotated before it.
     wait_for("an epoch refresh", Duration::from_secs(60), &net, || (latest_epoch(&net) >= 1).then_some(()));
+    let rotated = transport_keys(&net);
+    assert_eq!(rotated.len(), 4);
+    for (old, new) in genesis_transports.iter().zip(&rotated) {
+        assert_ne!(old, new, "every validator rotated its transport key before the first refresh");
+    }
 
     // Kill validator 3 (both processes) with SIGKILL while the next refresh is collecting.
     wait_for("the next refresh to start", Duration::from_secs(60), &net, || {
