@@ -1,0 +1,326 @@
+//! Executing transactions: the ante checks (signature, chain, sequence, fee, gas), the messages,
+//! and what a block leaves behind (engine requests, locked deposits, collected fees).
+//!
+//! Gas is static per message kind (`GasSchedule`), so every node computes the same gas for the
+//! same transaction and CheckTx knows it in advance. A transaction that passes the ante checks
+//! always pays its fee and uses its sequence; if one of its messages fails (funds, limits, gas),
+//! none of them takes effect.
+
+use crate::accounts::{self, key, read, write, Account, Deposit};
+use crate::address::Address;
+use crate::params::AppParams;
+use crate::tx::{decode, Msg, TxBody, TxError};
+use std::collections::BTreeMap;
+use tss_engine::state::Owner;
+use tss_engine::types::{Request, RequestInput};
+use tss_engine::{EngineState, Store};
+
+/// Result codes (0 is success).
+pub mod code {
+    /// Accepted.
+    pub const OK: u32 = 0;
+    /// The bytes are not a transaction.
+    pub const MALFORMED: u32 = 1;
+    /// The signature does not verify.
+    pub const BAD_SIGNATURE: u32 = 2;
+    /// Not the account's next sequence.
+    pub const BAD_SEQUENCE: u32 = 3;
+    /// Starts with a byte reserved for the proposer's envelope (checked by the node).
+    pub const RESERVED: u32 = 4;
+    /// Made for another chain.
+    pub const WRONG_CHAIN: u32 = 5;
+    /// The fee is below the minimum for its gas limit.
+    pub const INSUFFICIENT_FEE: u32 = 6;
+    /// The gas limit is above the per-transaction maximum.
+    pub const GAS_LIMIT: u32 = 7;
+    /// The block's gas is used up.
+    pub const BLOCK_FULL: u32 = 8;
+    /// Not enough funds (fee, transfer or deposit).
+    pub const INSUFFICIENT_FUNDS: u32 = 9;
+    /// The messages need more gas than the limit.
+    pub const OUT_OF_GAS: u32 = 10;
+    /// A per-account bound (open requests, keysets) is reached.
+    pub const LIMIT: u32 = 11;
+    /// A message is invalid.
+    pub const INVALID: u32 = 12;
+}
+
+/// A refused or failed transaction: a code and one line saying what and what to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// The code.
+    pub code: u32,
+    /// What went wrong.
+    pub log: String,
+}
+
+fn refuse(code: u32, log: impl Into<String>) -> Refusal {
+    Refusal { code, log: log.into() }
+}
+
+impl From<TxError> for Refusal {
+    fn from(e: TxError) -> Self {
+        let code = match e {
+            TxError::Decode(_) | TxError::Bounds(_) => code::MALFORMED,
+            TxError::Signature => code::BAD_SIGNATURE,
+            TxError::WrongChain { .. } => code::WRONG_CHAIN,
+        };
+        refuse(code, e.to_string())
+    }
+}
+
+/// An event for clients: a kind and attributes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppEvent {
+    /// e.g. `transfer`, `fee`.
+    pub kind: &'static str,
+    /// Attributes, in order.
+    pub attrs: Vec<(&'static str, String)>,
+}
+
+/// What one transaction did in a block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TxOutcome {
+    /// 0, or why it failed.
+    pub code: u32,
+    /// What went wrong (empty on success).
+    pub log: String,
+    /// Its gas limit.
+    pub gas_wanted: u64,
+    /// Gas used.
+    pub gas_used: u64,
+    /// Events.
+    pub events: Vec<AppEvent>,
+}
+
+/// The chain's parameters from the store.
+pub fn params<S: Store + ?Sized>(store: &S) -> AppParams {
+    read(store, &key("params", b"")).unwrap_or_default()
+}
+
+/// Writes genesis: parameters and initial balances.
+pub fn genesis<S: Store + ?Sized>(store: &mut S, params: &AppParams, balances: &[(Address, u128)]) -> Result<(), String> {
+    params.validate()?;
+    write(store, &key("params", b""), params);
+    for (address, amount) in balances {
+        let mut a = accounts::account(store, address);
+        a.balance = a.balance.checked_add(*amount).ok_or("a genesis balance overflows")?;
+        accounts::set_account(store, address, &a);
+    }
+    Ok(())
+}
+
+/// Gas a transaction of `len` bytes with these messages uses, with `validators` in the set.
+pub fn gas_of(params: &AppParams, msgs: &[Msg], len: usize, validators: usize) -> u64 {
+    let g = &params.gas;
+    let per_msg = msgs.iter().map(|m| match m {
+        Msg::BankSend { .. } => g.bank_send,
+        Msg::Tss(Request::Sign { .. }) => g.sign,
+        Msg::Tss(Request::Decrypt { .. }) => g.decrypt,
+        Msg::Tss(Request::CreateKeyset { .. }) => g.keyset_base.saturating_add(g.keyset_per_validator.saturating_mul(validators as u64)),
+    });
+    per_msg.fold(g.tx_base.saturating_add(g.per_byte.saturating_mul(len as u64)), u64::saturating_add)
+}
+
+/// The ante checks shared by CheckTx and delivery: decode, signature, chain, fee against gas.
+fn ante(params: &AppParams, chain_id: &str, bytes: &[u8], validators: usize) -> Result<(Address, TxBody, u64), Refusal> {
+    let (tx, body) = decode(bytes, chain_id)?;
+    let fee = body.fee;
+    if fee.gas_limit > params.max_tx_gas {
+        return Err(refuse(code::GAS_LIMIT, format!("gas limit {} is above the maximum {} per transaction", fee.gas_limit, params.max_tx_gas)));
+    }
+    let min = params.min_fee(fee.gas_limit);
+    if fee.amount < min {
+        return Err(refuse(code::INSUFFICIENT_FEE, format!("fee {}{} is below {min}{} for gas limit {}: raise --fees", fee.amount, params.denom, params.denom, fee.gas_limit)));
+    }
+    let gas = gas_of(params, &body.msgs, bytes.len(), validators);
+    if gas > fee.gas_limit {
+        return Err(refuse(code::OUT_OF_GAS, format!("needs {gas} gas, the limit is {}: raise --gas", fee.gas_limit)));
+    }
+    Ok((tx.account(), body, gas))
+}
+
+/// What CheckTx has accepted and not yet seen committed, per account: the next sequence it
+/// expects and the funds those transactions may spend. Cleared at every commit; CometBFT then
+/// rechecks its mempool in order, which rebuilds it and evicts what no longer fits.
+#[derive(Clone, Debug, Default)]
+pub struct Mempool {
+    pending: BTreeMap<Address, (u64, u128)>,
+}
+
+impl Mempool {
+    /// Forgets everything (after a commit).
+    pub fn clear(&mut self) {
+        self.pending.clear();
+    }
+}
+
+/// Most a transaction can take from its account: the fee, transfers and deposits.
+fn spend(params: &AppParams, body: &TxBody) -> Option<u128> {
+    body.msgs.iter().try_fold(body.fee.amount, |acc, m| match m {
+        Msg::BankSend { amount, .. } => acc.checked_add(*amount),
+        Msg::Tss(Request::CreateKeyset { .. }) => acc.checked_add(params.keyset_deposit),
+        Msg::Tss(_) => Some(acc),
+    })
+}
+
+/// CheckTx: the ante checks, the account's next sequence counting what the mempool holds (a
+/// duplicate or a gap is refused), and funds for everything pending. Returns the gas wanted.
+pub fn check_tx<S: Store + ?Sized>(store: &S, engine: &EngineState, mempool: &mut Mempool, bytes: &[u8]) -> Result<u64, Refusal> {
+    let params = params(store);
+    let (account, body, _) = ante(&params, &engine.meta.chain_id, bytes, engine.meta.validators.len())?;
+    let a = accounts::account(store, &account);
+    let (next, spent) = mempool.pending.get(&account).copied().unwrap_or((a.sequence, 0));
+    if body.sequence != next {
+        let why = if body.sequence < next { "already used (a duplicate or a replay)" } else { "ahead of the account's next (send them in order)" };
+        return Err(refuse(code::BAD_SEQUENCE, format!("sequence {} is {why}: the next is {next}", body.sequence)));
+    }
+    let cost = spend(&params, &body).ok_or_else(|| refuse(code::INVALID, "amounts overflow"))?;
+    let total = spent.checked_add(cost).ok_or_else(|| refuse(code::INVALID, "amounts overflow"))?;
+    if total > a.balance {
+        return Err(refuse(code::INSUFFICIENT_FUNDS, format!("the account holds {}{} and its pending transactions need {total}", a.balance, params.denom)));
+    }
+    mempool.pending.insert(account, (next + 1, total));
+    Ok(body.fee.gas_limit)
+}
+
+/// One block's transactions, executed in order.
+pub struct Block<'a, S: Store + ?Sized> {
+    store: &'a mut S,
+    engine: &'a EngineState,
+    params: AppParams,
+    gas_used: u64,
+    fees: u128,
+    /// Engine requests, in order, each with the deposit it locked.
+    requests: Vec<(RequestInput, Option<Deposit>)>,
+}
+
+/// What a block hands on: the engine's requests (in order, with their deposits) and the fees.
+#[derive(Clone, Debug, Default)]
+pub struct BlockTxs {
+    /// Requests for the engine, in order.
+    pub requests: Vec<RequestInput>,
+    /// The deposit each request locked (keyset creation), by position.
+    pub deposits: Vec<Option<Deposit>>,
+    /// Fees collected.
+    pub fees: u128,
+}
+
+impl<'a, S: Store + ?Sized> Block<'a, S> {
+    /// Starts a block over the committed state.
+    pub fn begin(store: &'a mut S, engine: &'a EngineState) -> Self {
+        let params = params(store);
+        Self { store, engine, params, gas_used: 0, fees: 0, requests: Vec::new() }
+    }
+
+    /// Executes one transaction.
+    pub fn deliver(&mut self, bytes: &[u8]) -> TxOutcome {
+        let validators = self.engine.meta.validators.len();
+        let (account, body, gas) = match ante(&self.params, &self.engine.meta.chain_id, bytes, validators) {
+            Ok(v) => v,
+            Err(r) => return failed(r, 0, 0),
+        };
+        let wanted = body.fee.gas_limit;
+        if self.gas_used.saturating_add(wanted) > self.params.max_block_gas {
+            return failed(refuse(code::BLOCK_FULL, "the block's gas is used up: send it again"), wanted, 0);
+        }
+        let mut a = accounts::account(self.store, &account);
+        if body.sequence != a.sequence {
+            return failed(refuse(code::BAD_SEQUENCE, format!("sequence {} is not the account's next ({})", body.sequence, a.sequence)), wanted, 0);
+        }
+        if a.balance < body.fee.amount {
+            return failed(refuse(code::INSUFFICIENT_FUNDS, format!("the account holds {}{}, the fee is {}", a.balance, self.params.denom, body.fee.amount)), wanted, 0);
+        }
+        // Past the ante checks: the fee is paid and the sequence used, whatever follows.
+        a.balance -= body.fee.amount;
+        a.sequence += 1;
+        accounts::set_account(self.store, &account, &a);
+        self.gas_used = self.gas_used.saturating_add(wanted);
+        self.fees = self.fees.saturating_add(body.fee.amount);
+        let mut events = vec![AppEvent { kind: "fee", attrs: vec![("payer", self.bech32(&account)), ("amount", format!("{}{}", body.fee.amount, self.params.denom))] }];
+        match self.run_msgs(account, &body.msgs) {
+            Ok((changes, requests, mut msg_events)) => {
+                for (address, account) in changes {
+                    accounts::set_account(self.store, &address, &account);
+                }
+                self.requests.extend(requests);
+                events.append(&mut msg_events);
+                TxOutcome { code: code::OK, log: String::new(), gas_wanted: wanted, gas_used: gas, events }
+            }
+            Err(r) => TxOutcome { code: r.code, log: r.log, gas_wanted: wanted, gas_used: gas, events },
+        }
+    }
+
+    fn bech32(&self, a: &Address) -> String {
+        a.to_bech32(&self.params.address_prefix).unwrap_or_default()
+    }
+
+    /// Runs the messages on an overlay of accounts; nothing is written unless all succeed.
+    #[allow(clippy::type_complexity)]
+    fn run_msgs(&self, sender: Address, msgs: &[Msg]) -> Result<(BTreeMap<Address, Account>, Vec<(RequestInput, Option<Deposit>)>, Vec<AppEvent>), Refusal> {
+        let mut overlay: BTreeMap<Address, Account> = BTreeMap::new();
+        let mut requests = Vec::new();
+        let mut events = Vec::new();
+        let get = |overlay: &BTreeMap<Address, Account>, a: &Address| overlay.get(a).copied().unwrap_or_else(|| accounts::account(self.store, a));
+        let denom = &self.params.denom;
+        for (i, msg) in msgs.iter().enumerate() {
+            let at = |log: String| format!("message {i} ({}): {log}", msg.name());
+            match msg {
+                Msg::BankSend { to, amount } => {
+                    if *amount == 0 {
+                        return Err(refuse(code::INVALID, at("the amount must be above 0".into())));
+                    }
+                    let mut from = get(&overlay, &sender);
+                    if from.balance < *amount {
+                        return Err(refuse(code::INSUFFICIENT_FUNDS, at(format!("the account holds {}{denom}, sending {amount}", from.balance))));
+                    }
+                    from.balance -= amount;
+                    overlay.insert(sender, from);
+                    let mut dest = get(&overlay, to);
+                    dest.balance = dest.balance.checked_add(*amount).ok_or_else(|| refuse(code::INVALID, at("the recipient's balance overflows".into())))?;
+                    overlay.insert(*to, dest);
+                    events.push(AppEvent { kind: "transfer", attrs: vec![("sender", self.bech32(&sender)), ("recipient", self.bech32(to)), ("amount", format!("{amount}{denom}"))] });
+                }
+                Msg::Tss(request) => {
+                    let requester = sender.0.to_vec();
+                    let mut deposit = None;
+                    match request {
+                        Request::CreateKeyset { .. } => {
+                            let owned = self.engine.keysets.values().filter(|k| k.owner == Owner::Requester(requester.clone())).count()
+                                + self.requests.iter().chain(&requests).filter(|(r, _)| r.requester == requester && matches!(r.request, Request::CreateKeyset { .. })).count();
+                            if owned >= self.params.max_keysets as usize {
+                                return Err(refuse(code::LIMIT, at(format!("the account already owns {owned} keysets, the most allowed (delete one first)"))));
+                            }
+                            let mut from = get(&overlay, &sender);
+                            if from.balance < self.params.keyset_deposit {
+                                return Err(refuse(code::INSUFFICIENT_FUNDS, at(format!("a keyset needs a deposit of {}{denom}, the account holds {}", self.params.keyset_deposit, from.balance))));
+                            }
+                            from.balance -= self.params.keyset_deposit;
+                            overlay.insert(sender, from);
+                            deposit = Some(Deposit { owner: sender, amount: self.params.keyset_deposit });
+                        }
+                        Request::Sign { .. } | Request::Decrypt { .. } => {
+                            let open = self.engine.requests.values().filter(|r| r.requester == requester).count()
+                                + self.requests.iter().chain(&requests).filter(|(r, _)| r.requester == requester && !matches!(r.request, Request::CreateKeyset { .. })).count();
+                            if open >= self.params.max_open_requests as usize {
+                                return Err(refuse(code::LIMIT, at(format!("the account has {open} requests open, the most allowed: wait for their callbacks"))));
+                            }
+                        }
+                    }
+                    requests.push((RequestInput { requester, request: request.clone() }, deposit));
+                }
+            }
+        }
+        Ok((overlay, requests, events))
+    }
+
+    /// Ends the transactions of the block.
+    pub fn finish(self) -> BlockTxs {
+        let (requests, deposits) = self.requests.into_iter().unzip();
+        BlockTxs { requests, deposits, fees: self.fees }
+    }
+}
+
+fn failed(r: Refusal, gas_wanted: u64, gas_used: u64) -> TxOutcome {
+    TxOutcome { code: r.code, log: r.log, gas_wanted, gas_used, events: Vec::new() }
+}

@@ -1,0 +1,15 @@
+#![doc = include_str!("../README.md")]
+
+pub mod accounts;
+pub mod address;
+pub mod exec;
+pub mod params;
+pub mod settle;
+pub mod tx;
+
+pub use accounts::{Account, Deposit};
+pub use address::Address;
+pub use exec::{check_tx, code, genesis, Block, BlockTxs, Mempool, Refusal, TxOutcome};
+pub use params::AppParams;
+pub use settle::end_block;
+pub use tx::{Fee, Msg, Tx, TxBody};
