@@ -9,6 +9,7 @@
 use crate::accounts::{self, key, read, write, Account, Deposit};
 use crate::address::Address;
 use crate::params::AppParams;
+use crate::staking::{self, ValidatorRecord};
 use crate::tx::{decode, Msg, TxBody, TxError};
 use std::collections::BTreeMap;
 use tss_engine::state::Owner;
@@ -118,6 +119,8 @@ pub fn gas_of(params: &AppParams, msgs: &[Msg], len: usize, validators: usize) -
         Msg::Tss(Request::Sign { .. }) => g.sign,
         Msg::Tss(Request::Decrypt { .. }) => g.decrypt,
         Msg::Tss(Request::CreateKeyset { .. }) => g.keyset_base.saturating_add(g.keyset_per_validator.saturating_mul(validators as u64)),
+        Msg::CreateValidator { .. } => g.staking.saturating_mul(4),
+        Msg::Bond { .. } | Msg::Unbond { .. } | Msg::Unjail => g.staking,
     });
     per_msg.fold(g.tx_base.saturating_add(g.per_byte.saturating_mul(len as u64)), u64::saturating_add)
 }
@@ -160,7 +163,8 @@ fn spend(params: &AppParams, body: &TxBody) -> Option<u128> {
     body.msgs.iter().try_fold(body.fee.amount, |acc, m| match m {
         Msg::BankSend { amount, .. } => acc.checked_add(*amount),
         Msg::Tss(Request::CreateKeyset { .. }) => acc.checked_add(params.keyset_deposit),
-        Msg::Tss(_) => Some(acc),
+        Msg::CreateValidator { self_bond: amount, .. } | Msg::Bond { amount } => acc.checked_add(*amount),
+        Msg::Tss(_) | Msg::Unbond { .. } | Msg::Unjail => Some(acc),
     })
 }
 
@@ -184,10 +188,25 @@ pub fn check_tx<S: Store + ?Sized>(store: &S, engine: &EngineState, mempool: &mu
     Ok(body.fee.gas_limit)
 }
 
+/// What a transaction's messages change, applied only if all succeed.
+#[derive(Default)]
+struct Effects {
+    accounts: BTreeMap<Address, Account>,
+    validators: BTreeMap<Address, ValidatorRecord>,
+    unbondings: Vec<(Address, u128)>,
+    requests: Vec<(RequestInput, Option<Deposit>)>,
+    events: Vec<AppEvent>,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// One block's transactions, executed in order.
 pub struct Block<'a, S: Store + ?Sized> {
     store: &'a mut S,
     engine: &'a EngineState,
+    height: u64,
     params: AppParams,
     gas_used: u64,
     fees: u128,
@@ -208,9 +227,9 @@ pub struct BlockTxs {
 
 impl<'a, S: Store + ?Sized> Block<'a, S> {
     /// Starts a block over the committed state.
-    pub fn begin(store: &'a mut S, engine: &'a EngineState) -> Self {
+    pub fn begin(store: &'a mut S, engine: &'a EngineState, height: u64) -> Self {
         let params = params(store);
-        Self { store, engine, params, gas_used: 0, fees: 0, requests: Vec::new() }
+        Self { store, engine, height, params, gas_used: 0, fees: 0, requests: Vec::new() }
     }
 
     /// Executes one transaction.
@@ -239,12 +258,19 @@ impl<'a, S: Store + ?Sized> Block<'a, S> {
         self.fees = self.fees.saturating_add(body.fee.amount);
         let mut events = vec![AppEvent { kind: "fee", attrs: vec![("payer", self.bech32(&account)), ("amount", format!("{}{}", body.fee.amount, self.params.denom))] }];
         match self.run_msgs(account, &body.msgs) {
-            Ok((changes, requests, mut msg_events)) => {
-                for (address, account) in changes {
-                    accounts::set_account(self.store, &address, &account);
+            Ok(mut fx) => {
+                for (address, account) in &fx.accounts {
+                    accounts::set_account(self.store, address, account);
                 }
-                self.requests.extend(requests);
-                events.append(&mut msg_events);
+                for v in fx.validators.values() {
+                    staking::set_validator(self.store, v);
+                }
+                let matures = self.height + self.params.staking.unbonding_blocks;
+                for (operator, amount) in &fx.unbondings {
+                    staking::add_unbonding(self.store, operator, matures, *amount);
+                }
+                self.requests.append(&mut fx.requests);
+                events.append(&mut fx.events);
                 TxOutcome { code: code::OK, log: String::new(), gas_wanted: wanted, gas_used: gas, events }
             }
             Err(r) => TxOutcome { code: r.code, log: r.log, gas_wanted: wanted, gas_used: gas, events },
@@ -255,63 +281,150 @@ impl<'a, S: Store + ?Sized> Block<'a, S> {
         a.to_bech32(&self.params.address_prefix).unwrap_or_default()
     }
 
-    /// Runs the messages on an overlay of accounts; nothing is written unless all succeed.
-    #[allow(clippy::type_complexity)]
-    fn run_msgs(&self, sender: Address, msgs: &[Msg]) -> Result<(BTreeMap<Address, Account>, Vec<(RequestInput, Option<Deposit>)>, Vec<AppEvent>), Refusal> {
-        let mut overlay: BTreeMap<Address, Account> = BTreeMap::new();
-        let mut requests = Vec::new();
-        let mut events = Vec::new();
-        let get = |overlay: &BTreeMap<Address, Account>, a: &Address| overlay.get(a).copied().unwrap_or_else(|| accounts::account(self.store, a));
-        let denom = &self.params.denom;
+    /// Runs the messages on an overlay; nothing is written unless all succeed.
+    fn run_msgs(&self, sender: Address, msgs: &[Msg]) -> Result<Effects, Refusal> {
+        let mut fx = Effects::default();
         for (i, msg) in msgs.iter().enumerate() {
-            let at = |log: String| format!("message {i} ({}): {log}", msg.name());
+            let at = |r: Refusal| Refusal { code: r.code, log: format!("message {i} ({}): {}", msg.name(), r.log) };
             match msg {
-                Msg::BankSend { to, amount } => {
-                    if *amount == 0 {
-                        return Err(refuse(code::INVALID, at("the amount must be above 0".into())));
-                    }
-                    let mut from = get(&overlay, &sender);
-                    if from.balance < *amount {
-                        return Err(refuse(code::INSUFFICIENT_FUNDS, at(format!("the account holds {}{denom}, sending {amount}", from.balance))));
-                    }
-                    from.balance -= amount;
-                    overlay.insert(sender, from);
-                    let mut dest = get(&overlay, to);
-                    dest.balance = dest.balance.checked_add(*amount).ok_or_else(|| refuse(code::INVALID, at("the recipient's balance overflows".into())))?;
-                    overlay.insert(*to, dest);
-                    events.push(AppEvent { kind: "transfer", attrs: vec![("sender", self.bech32(&sender)), ("recipient", self.bech32(to)), ("amount", format!("{amount}{denom}"))] });
+                Msg::BankSend { to, amount } => self.bank_send(&mut fx, sender, to, *amount).map_err(at)?,
+                Msg::Tss(request) => self.tss_request(&mut fx, sender, request).map_err(at)?,
+                Msg::CreateValidator { consensus_key, transport, transport_proof, self_bond, moniker } => {
+                    self.create_validator(&mut fx, sender, consensus_key, transport, transport_proof, *self_bond, moniker).map_err(at)?
                 }
-                Msg::Tss(request) => {
-                    let requester = sender.0.to_vec();
-                    let mut deposit = None;
-                    match request {
-                        Request::CreateKeyset { .. } => {
-                            let owned = self.engine.keysets.values().filter(|k| k.owner == Owner::Requester(requester.clone())).count()
-                                + self.requests.iter().chain(&requests).filter(|(r, _)| r.requester == requester && matches!(r.request, Request::CreateKeyset { .. })).count();
-                            if owned >= self.params.max_keysets as usize {
-                                return Err(refuse(code::LIMIT, at(format!("the account already owns {owned} keysets, the most allowed (delete one first)"))));
-                            }
-                            let mut from = get(&overlay, &sender);
-                            if from.balance < self.params.keyset_deposit {
-                                return Err(refuse(code::INSUFFICIENT_FUNDS, at(format!("a keyset needs a deposit of {}{denom}, the account holds {}", self.params.keyset_deposit, from.balance))));
-                            }
-                            from.balance -= self.params.keyset_deposit;
-                            overlay.insert(sender, from);
-                            deposit = Some(Deposit { owner: sender, amount: self.params.keyset_deposit });
-                        }
-                        Request::Sign { .. } | Request::Decrypt { .. } => {
-                            let open = self.engine.requests.values().filter(|r| r.requester == requester).count()
-                                + self.requests.iter().chain(&requests).filter(|(r, _)| r.requester == requester && !matches!(r.request, Request::CreateKeyset { .. })).count();
-                            if open >= self.params.max_open_requests as usize {
-                                return Err(refuse(code::LIMIT, at(format!("the account has {open} requests open, the most allowed: wait for their callbacks"))));
-                            }
-                        }
-                    }
-                    requests.push((RequestInput { requester, request: request.clone() }, deposit));
+                Msg::Bond { amount } => self.bond(&mut fx, sender, *amount).map_err(at)?,
+                Msg::Unbond { amount } => self.unbond(&mut fx, sender, *amount).map_err(at)?,
+                Msg::Unjail => self.unjail(&mut fx, sender).map_err(at)?,
+            }
+        }
+        Ok(fx)
+    }
+
+    fn account(&self, fx: &Effects, a: &Address) -> Account {
+        fx.accounts.get(a).copied().unwrap_or_else(|| accounts::account(self.store, a))
+    }
+
+    fn validator(&self, fx: &Effects, operator: &Address) -> Option<ValidatorRecord> {
+        fx.validators.get(operator).cloned().or_else(|| staking::validator(self.store, operator))
+    }
+
+    fn debit(&self, fx: &mut Effects, from: Address, amount: u128, what: &str) -> Result<(), Refusal> {
+        let mut a = self.account(fx, &from);
+        if a.balance < amount {
+            return Err(refuse(code::INSUFFICIENT_FUNDS, format!("{what} needs {amount}{}, the account holds {}", self.params.denom, a.balance)));
+        }
+        a.balance -= amount;
+        fx.accounts.insert(from, a);
+        Ok(())
+    }
+
+    fn bank_send(&self, fx: &mut Effects, sender: Address, to: &Address, amount: u128) -> Result<(), Refusal> {
+        if amount == 0 {
+            return Err(refuse(code::INVALID, "the amount must be above 0"));
+        }
+        self.debit(fx, sender, amount, "the transfer")?;
+        let mut dest = self.account(fx, to);
+        dest.balance = dest.balance.checked_add(amount).ok_or_else(|| refuse(code::INVALID, "the recipient's balance overflows"))?;
+        fx.accounts.insert(*to, dest);
+        fx.events.push(AppEvent { kind: "transfer", attrs: vec![("sender", self.bech32(&sender)), ("recipient", self.bech32(to)), ("amount", format!("{amount}{}", self.params.denom))] });
+        Ok(())
+    }
+
+    fn tss_request(&self, fx: &mut Effects, sender: Address, request: &Request) -> Result<(), Refusal> {
+        let requester = sender.0.to_vec();
+        let mut deposit = None;
+        let pending = self.requests.iter().chain(&fx.requests).filter(|(r, _)| r.requester == requester);
+        match request {
+            Request::CreateKeyset { .. } => {
+                let owned = self.engine.keysets.values().filter(|k| k.owner == Owner::Requester(requester.clone())).count()
+                    + pending.filter(|(r, _)| matches!(r.request, Request::CreateKeyset { .. })).count();
+                if owned >= self.params.max_keysets as usize {
+                    return Err(refuse(code::LIMIT, format!("the account already owns {owned} keysets, the most allowed (delete one first)")));
+                }
+                self.debit(fx, sender, self.params.keyset_deposit, "a keyset's deposit")?;
+                deposit = Some(Deposit { owner: sender, amount: self.params.keyset_deposit });
+            }
+            Request::Sign { .. } | Request::Decrypt { .. } => {
+                let open = self.engine.requests.values().filter(|r| r.requester == requester).count() + pending.filter(|(r, _)| !matches!(r.request, Request::CreateKeyset { .. })).count();
+                if open >= self.params.max_open_requests as usize {
+                    return Err(refuse(code::LIMIT, format!("the account has {open} requests open, the most allowed: wait for their callbacks")));
                 }
             }
         }
-        Ok((overlay, requests, events))
+        fx.requests.push((RequestInput { requester, request: request.clone() }, deposit));
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn create_validator(&self, fx: &mut Effects, sender: Address, consensus_key: &[u8; 32], transport: &[u8; 32], proof: &[u8], self_bond: u128, moniker: &str) -> Result<(), Refusal> {
+        if self.validator(fx, &sender).is_some() {
+            return Err(refuse(code::INVALID, "this account already operates a validator (bond more with `tx staking bond`)"));
+        }
+        if ed25519_dalek::VerifyingKey::from_bytes(consensus_key).is_err() {
+            return Err(refuse(code::INVALID, "the consensus key is not a valid Ed25519 key"));
+        }
+        let address = Address::of_key(consensus_key);
+        let taken = staking::validators(self.store).iter().chain(fx.validators.values()).any(|v| v.consensus_key == *consensus_key)
+            || self.engine.meta.validators.iter().any(|v| v.address.as_slice() == address.0.as_slice());
+        if taken {
+            return Err(refuse(code::INVALID, "this consensus key is already registered"));
+        }
+        let owner = tss_crypto::participant_id(&address.0).map_err(|_| refuse(code::INVALID, "the consensus address is not usable"))?;
+        let proof: [u8; tss_crypto::transport::POSSESSION_PROOF_LEN] = proof.try_into().map_err(|_| refuse(code::INVALID, "the transport key's proof of possession must be 64 bytes"))?;
+        let valid = tss_crypto::TransportPublic::from_bytes(*transport).is_some_and(|t| t.verify_possession(&self.engine.meta.chain_id, &owner, &proof));
+        if !valid {
+            return Err(refuse(code::INVALID, "the transport key is invalid or its proof of possession does not verify (made by `mpcd` for this chain and consensus key?)"));
+        }
+        if moniker.is_empty() || moniker.len() > staking::MAX_MONIKER {
+            return Err(refuse(code::INVALID, format!("the moniker must be 1 to {} bytes", staking::MAX_MONIKER)));
+        }
+        let min = self.params.staking.min_self_bond;
+        if self_bond < min {
+            return Err(refuse(code::INVALID, format!("the self-bond {self_bond}{} is below the minimum {min}", self.params.denom)));
+        }
+        self.debit(fx, sender, self_bond, "the self-bond")?;
+        let v = ValidatorRecord { operator: sender, consensus_key: *consensus_key, transport: *transport, moniker: moniker.to_owned(), bond: self_bond, jailed_until: None };
+        fx.events.push(AppEvent { kind: "create_validator", attrs: vec![("operator", self.bech32(&sender)), ("consensus_address", hex(&address.0)), ("bond", format!("{self_bond}{}", self.params.denom))] });
+        fx.validators.insert(sender, v);
+        Ok(())
+    }
+
+    fn operated(&self, fx: &Effects, sender: &Address) -> Result<ValidatorRecord, Refusal> {
+        self.validator(fx, sender).ok_or_else(|| refuse(code::INVALID, "this account operates no validator (create one with `tx staking create-validator`)"))
+    }
+
+    fn bond(&self, fx: &mut Effects, sender: Address, amount: u128) -> Result<(), Refusal> {
+        let mut v = self.operated(fx, &sender)?;
+        if amount == 0 {
+            return Err(refuse(code::INVALID, "the amount must be above 0"));
+        }
+        self.debit(fx, sender, amount, "the bond")?;
+        v.bond = v.bond.checked_add(amount).ok_or_else(|| refuse(code::INVALID, "the bond overflows"))?;
+        fx.validators.insert(sender, v);
+        Ok(())
+    }
+
+    fn unbond(&self, fx: &mut Effects, sender: Address, amount: u128) -> Result<(), Refusal> {
+        let mut v = self.operated(fx, &sender)?;
+        if amount == 0 || amount > v.bond {
+            return Err(refuse(code::INVALID, format!("the amount must be 1 to the bond ({}{})", v.bond, self.params.denom)));
+        }
+        v.bond -= amount;
+        fx.unbondings.push((sender, amount));
+        fx.events.push(AppEvent { kind: "unbond", attrs: vec![("operator", self.bech32(&sender)), ("amount", format!("{amount}{}", self.params.denom)), ("blocks", self.params.staking.unbonding_blocks.to_string())] });
+        fx.validators.insert(sender, v);
+        Ok(())
+    }
+
+    fn unjail(&self, fx: &mut Effects, sender: Address) -> Result<(), Refusal> {
+        let mut v = self.operated(fx, &sender)?;
+        match v.jailed_until {
+            None => return Err(refuse(code::INVALID, "the validator is not jailed")),
+            Some(until) if until >= self.height => return Err(refuse(code::INVALID, format!("jailed until height {until}: try again after it"))),
+            Some(_) => v.jailed_until = None,
+        }
+        fx.validators.insert(sender, v);
+        Ok(())
     }
 
     /// Ends the transactions of the block.

@@ -5,6 +5,8 @@ pub mod address;
 pub mod exec;
 pub mod params;
 pub mod settle;
+pub mod slashing;
+pub mod staking;
 pub mod tx;
 
 pub use accounts::{Account, Deposit};

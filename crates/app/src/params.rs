@@ -17,6 +17,8 @@ pub struct GasSchedule {
     pub sign: u64,
     /// A threshold decryption: every holder's share and its proof.
     pub decrypt: u64,
+    /// A staking message (bond, unbond, unjail; four times this to create a validator).
+    pub staking: u64,
     /// A keyset, on top of its deposit: a DKG among every validator ...
     pub keyset_base: u64,
     /// ... plus this much per validator (it drafts each into the DKG and a refresh per epoch).
@@ -25,7 +27,7 @@ pub struct GasSchedule {
 
 impl Default for GasSchedule {
     fn default() -> Self {
-        Self { tx_base: 20_000, per_byte: 10, bank_send: 10_000, sign: 100_000, decrypt: 150_000, keyset_base: 500_000, keyset_per_validator: 100_000 }
+        Self { tx_base: 20_000, per_byte: 10, bank_send: 10_000, staking: 50_000, sign: 100_000, decrypt: 150_000, keyset_base: 500_000, keyset_per_validator: 100_000 }
     }
 }
 
@@ -52,6 +54,9 @@ pub struct AppParams {
     pub max_open_requests: u32,
     /// Keysets one owner may hold at once.
     pub max_keysets: u32,
+    /// Validators: the active set, bonds, unbonding, jailing.
+    #[serde(default)]
+    pub staking: crate::staking::StakingParams,
 }
 
 impl Default for AppParams {
@@ -66,6 +71,7 @@ impl Default for AppParams {
             keyset_deposit: 10_000_000,
             max_open_requests: 64,
             max_keysets: 8,
+            staking: crate::staking::StakingParams::default(),
         }
     }
 }

@@ -31,6 +31,34 @@ pub enum Msg {
     },
     /// A request to the threshold engine, made by the signer's account.
     Tss(Request),
+    /// Registers the signer as a validator operator: its consensus key, its X25519 transport
+    /// key with a proof of possession (`TransportSecret::prove_possession` for the consensus
+    /// address), a self-bond and a name. It joins the active set at the next epoch boundary
+    /// if its bond ranks.
+    CreateValidator {
+        /// Ed25519 consensus public key (CometBFT's `priv_validator_key.json`).
+        consensus_key: [u8; 32],
+        /// X25519 transport key.
+        transport: [u8; 32],
+        /// 64-byte proof of possession of the transport key.
+        transport_proof: Vec<u8>,
+        /// Stake bonded now.
+        self_bond: u128,
+        /// A name for people.
+        moniker: String,
+    },
+    /// Adds to the signer's validator bond.
+    Bond {
+        /// How much.
+        amount: u128,
+    },
+    /// Starts unbonding part of the bond: released after `unbonding_blocks`.
+    Unbond {
+        /// How much.
+        amount: u128,
+    },
+    /// Lets a jailed validator back into the candidates after its jail time.
+    Unjail,
 }
 
 impl Msg {
@@ -41,6 +69,10 @@ impl Msg {
             Msg::Tss(Request::CreateKeyset { .. }) => "tss/create-keyset",
             Msg::Tss(Request::Sign { .. }) => "tss/sign",
             Msg::Tss(Request::Decrypt { .. }) => "tss/decrypt",
+            Msg::CreateValidator { .. } => "staking/create-validator",
+            Msg::Bond { .. } => "staking/bond",
+            Msg::Unbond { .. } => "staking/unbond",
+            Msg::Unjail => "slashing/unjail",
         }
     }
 }

@@ -48,7 +48,7 @@ fn a_transfer_pays_its_fee_and_uses_its_sequence() {
     let (alice, bob) = (key(1), key(2));
     let mut store = setup(&[(&alice, 1_000_000)]);
     let e = engine(4);
-    let mut block = Block::begin(&mut store, &e);
+    let mut block = Block::begin(&mut store, &e, 1);
     let out = block.deliver(&tx(&alice, 0, 10, 100_000, vec![send(&bob, 500)]));
     assert_eq!(out.code, code::OK, "{}", out.log);
     assert!(out.gas_used > 0 && out.gas_used <= out.gas_wanted);
@@ -68,7 +68,7 @@ fn fees_below_the_minimum_and_gas_beyond_the_limits_are_refused_with_what_to_do(
     let mut store = setup(&[(&alice, 1_000_000)]);
     let e = engine(4);
     let p = AppParams::default();
-    let mut block = Block::begin(&mut store, &e);
+    let mut block = Block::begin(&mut store, &e, 1);
     let cheap = block.deliver(&tx(&alice, 0, p.min_fee(100_000) - 1, 100_000, vec![send(&bob, 1)]));
     assert_eq!(cheap.code, code::INSUFFICIENT_FEE);
     assert!(cheap.log.contains("--fees"), "{}", cheap.log);
@@ -87,7 +87,7 @@ fn a_failing_message_undoes_the_others_but_the_fee_is_paid() {
     let (alice, bob, carol) = (key(1), key(2), key(3));
     let mut store = setup(&[(&alice, 1_000)]);
     let e = engine(4);
-    let mut block = Block::begin(&mut store, &e);
+    let mut block = Block::begin(&mut store, &e, 1);
     let out = block.deliver(&tx(&alice, 0, 100, 200_000, vec![send(&bob, 400), send(&carol, 600)]));
     assert_eq!(out.code, code::INSUFFICIENT_FUNDS, "{}", out.log);
     assert!(out.log.starts_with("message 1 (bank/send)"), "{}", out.log);
@@ -113,7 +113,7 @@ fn check_tx_tracks_pending_sequences_and_funds_and_recheck_evicts() {
     // 3 x 400 > 1000: the third does not fit the funds the pending ones leave.
     assert_eq!(check_tx(&store, &e, &mut pool, &t2).unwrap_err().code, code::INSUFFICIENT_FUNDS);
     // t0 commits; recheck from a clear pool: t0 is evicted (stale), t1 stays, t2 now fits.
-    let mut block = Block::begin(&mut store, &e);
+    let mut block = Block::begin(&mut store, &e, 1);
     assert_eq!(block.deliver(&t0).code, code::OK);
     block.finish();
     pool.clear();
@@ -129,7 +129,7 @@ fn the_block_gas_limit_holds_back_what_does_not_fit() {
     let params = AppParams { max_tx_gas: 300_000, max_block_gas: 500_000, ..AppParams::default() };
     genesis(&mut store, &params, &[(addr(&alice), 1_000_000)]).unwrap();
     let e = engine(4);
-    let mut block = Block::begin(&mut store, &e);
+    let mut block = Block::begin(&mut store, &e, 1);
     assert_eq!(block.deliver(&tx(&alice, 0, 10, 300_000, vec![send(&key(2), 1)])).code, code::OK);
     assert_eq!(block.deliver(&tx(&alice, 1, 10, 300_000, vec![send(&key(2), 1)])).code, code::BLOCK_FULL);
 }
@@ -147,7 +147,7 @@ fn keysets_cost_more_with_more_validators_and_lock_a_deposit_refunded_if_generat
     assert!(large > small);
     let mut store = setup(&[(&alice, 100_000_000)]);
     let e = engine(4);
-    let mut block = Block::begin(&mut store, &e);
+    let mut block = Block::begin(&mut store, &e, 1);
     let out = block.deliver(&tx(&alice, 0, 1_000, 5_000_000, vec![Msg::Tss(Request::CreateKeyset { threshold: None })]));
     assert_eq!(out.code, code::OK, "{}", out.log);
     let txs = block.finish();
@@ -168,7 +168,7 @@ fn open_requests_per_account_are_bounded() {
     let params = AppParams { max_open_requests: 2, ..AppParams::default() };
     genesis(&mut store, &params, &[(addr(&alice), 100_000_000)]).unwrap();
     let e = engine(4);
-    let mut block = Block::begin(&mut store, &e);
+    let mut block = Block::begin(&mut store, &e, 1);
     assert_eq!(block.deliver(&tx(&alice, 0, 1_000, 1_000_000, vec![sign_req(), sign_req()])).code, code::OK);
     let third = block.deliver(&tx(&alice, 1, 1_000, 1_000_000, vec![sign_req()]));
     assert_eq!(third.code, code::LIMIT);
@@ -199,7 +199,7 @@ proptest! {
         let e = engine(4);
         let mut pool = Mempool::default();
         prop_assert!(check_tx(&store, &e, &mut pool, &bytes).is_err());
-        let mut block = Block::begin(&mut store, &e);
+        let mut block = Block::begin(&mut store, &e, 1);
         let out = block.deliver(&bytes);
         prop_assert_ne!(out.code, code::OK);
         block.finish();
