@@ -13,6 +13,7 @@
 # Defaults: --dir ./localnet, --validators 4, --base-port 27000, --epoch-length 10,
 # --mpcd target/release/mpcd, --cometbft from PATH or $(go env GOPATH)/bin.
 # Logs: <dir>/node<i>/cometbft.log and <dir>/mpcd<i>/mpcd.log.
+# A funded account for clients: <dir>/faucet.key (e.g. `mpcd tx --key <dir>/faucet.key bank send ...`).
 set -euo pipefail
 
 cmd="${1:-}"
@@ -114,12 +115,14 @@ PY
                 echo "non-loopback address left in $cfg" >&2; exit 1
             fi
         done
-        python3 - "$dir" "$n" "$transports" "$epoch" <<'PY'
+        # A funded account for clients of the localnet: $dir/faucet.key.
+        faucet="$("$mpcd" keygen --out "$dir/faucet.key" | python3 -c 'import json,sys; print(json.load(sys.stdin)["account"])')"
+        python3 - "$dir" "$n" "$transports" "$epoch" "$faucet" <<'PY'
 import json, sys
-d, n, transports, epoch = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3]), int(sys.argv[4])
+d, n, transports, epoch, faucet = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 g = json.load(open(f"{d}/node0/config/genesis.json"))
 g.setdefault("consensus_params", {}).setdefault("abci", {})["vote_extensions_enable_height"] = "2"
-g["app_state"] = {"transport_keys": transports, "params": {
+g["app_state"] = {"transport_keys": transports, "accounts": {faucet: "1000000000000000"}, "params": {
     "epoch_length": epoch, "extension_budget": 65536, "dealing_timeout": 6, "complaint_window": 1,
     "request_timeout": 2, "max_attempts": 3, "nonce_pool_target": 64, "nonce_batch": 32,
     "retirement_delay": 10, "max_message_len": 1024, "max_context_len": 256, "session_retention": 8}}

@@ -92,6 +92,8 @@ pub struct TxOutcome {
     pub gas_used: u64,
     /// Events.
     pub events: Vec<AppEvent>,
+    /// How many engine requests it added (their ids come back from the engine in order).
+    pub requests: usize,
 }
 
 /// The chain's parameters from the store.
@@ -269,11 +271,12 @@ impl<'a, S: Store + ?Sized> Block<'a, S> {
                 for (operator, amount) in &fx.unbondings {
                     staking::add_unbonding(self.store, operator, matures, *amount);
                 }
+                let requests = fx.requests.len();
                 self.requests.append(&mut fx.requests);
                 events.append(&mut fx.events);
-                TxOutcome { code: code::OK, log: String::new(), gas_wanted: wanted, gas_used: gas, events }
+                TxOutcome { code: code::OK, log: String::new(), gas_wanted: wanted, gas_used: gas, events, requests }
             }
-            Err(r) => TxOutcome { code: r.code, log: r.log, gas_wanted: wanted, gas_used: gas, events },
+            Err(r) => TxOutcome { code: r.code, log: r.log, gas_wanted: wanted, gas_used: gas, events, requests: 0 },
         }
     }
 
@@ -435,5 +438,5 @@ impl<'a, S: Store + ?Sized> Block<'a, S> {
 }
 
 fn failed(r: Refusal, gas_wanted: u64, gas_used: u64) -> TxOutcome {
-    TxOutcome { code: r.code, log: r.log, gas_wanted, gas_used, events: Vec::new() }
+    TxOutcome { code: r.code, log: r.log, gas_wanted, gas_used, events: Vec::new(), requests: 0 }
 }

@@ -87,7 +87,7 @@ pub fn end_block<S: Store + ?Sized>(store: &mut S, engine: &EngineState, out: &B
     if epoch > 0 && height % epoch == 0 {
         let target = staking::active_set(store, &params, height + 1);
         if !target.is_empty() {
-            let changes = staking::membership_changes(&projected_set(engine, &queued), &target);
+            let changes = staking::membership_changes(&projected_set(engine, &queued), &target, staking::validator_power(store));
             queued.extend(changes);
         }
     }

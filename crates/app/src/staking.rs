@@ -18,8 +18,13 @@ use serde::{Deserialize, Serialize};
 use tss_engine::types::{Membership, Validator};
 use tss_engine::Store;
 
-/// The consensus power of every active validator.
+/// The consensus power of every active validator unless genesis set another common one.
 pub const VALIDATOR_POWER: u64 = 10;
+
+/// The common consensus power of every validator (the genesis validators').
+pub fn validator_power<S: Store + ?Sized>(store: &S) -> u64 {
+    read(store, &key("validator_power", b"")).unwrap_or(VALIDATOR_POWER)
+}
 /// Longest moniker.
 pub const MAX_MONIKER: usize = 64;
 
@@ -46,9 +51,9 @@ impl ValidatorRecord {
         Address::of_key(&self.consensus_key)
     }
 
-    /// The engine's view of it.
-    pub fn engine_validator(&self) -> Validator {
-        Validator { address: self.address().0.to_vec(), power: VALIDATOR_POWER, transport: self.transport }
+    /// The engine's view of it, with the chain's common power.
+    pub fn engine_validator(&self, power: u64) -> Validator {
+        Validator { address: self.address().0.to_vec(), power, transport: self.transport }
     }
 }
 
@@ -109,13 +114,13 @@ pub fn active_set<S: Store + ?Sized>(store: &S, params: &StakingParams, height: 
 
 /// The membership changes that turn `current` (the engine's set, or the set a running handover
 /// moves to) into `target`: leaves, then joins.
-pub fn membership_changes(current: &[Validator], target: &[ValidatorRecord]) -> Vec<Membership> {
+pub fn membership_changes(current: &[Validator], target: &[ValidatorRecord], power: u64) -> Vec<Membership> {
     let mut out: Vec<Membership> = current
         .iter()
         .filter(|v| !target.iter().any(|t| t.address().0.as_slice() == v.address.as_slice()))
         .map(|v| Membership::Leave { address: v.address.clone() })
         .collect();
-    out.extend(target.iter().filter(|t| !current.iter().any(|v| v.address.as_slice() == t.address().0.as_slice())).map(|t| Membership::Join(t.engine_validator())));
+    out.extend(target.iter().filter(|t| !current.iter().any(|v| v.address.as_slice() == t.address().0.as_slice())).map(|t| Membership::Join(t.engine_validator(power))));
     out
 }
 
@@ -149,8 +154,10 @@ pub fn release_unbonded<S: Store + ?Sized>(store: &mut S, height: u64) -> Vec<(A
 }
 
 /// Registers the genesis validators (each operated by the account with its consensus address,
-/// bonded with `bond`), so that the first epoch's recomputation keeps them.
-pub fn genesis_validators<S: Store + ?Sized>(store: &mut S, validators: &[([u8; 32], [u8; 32])], bond: u128) {
+/// bonded with `bond`) and their common consensus power, so that the first epoch's
+/// recomputation keeps them and joiners get the same power.
+pub fn genesis_validators<S: Store + ?Sized>(store: &mut S, validators: &[([u8; 32], [u8; 32])], bond: u128, power: u64) {
+    write(store, &key("validator_power", b""), &power);
     for (consensus_key, transport) in validators {
         let operator = Address::of_key(consensus_key);
         set_validator(store, &ValidatorRecord { operator, consensus_key: *consensus_key, transport: *transport, moniker: format!("genesis-{}", &hex_short(&operator.0)), bond, jailed_until: None });

@@ -4,7 +4,7 @@ use crate::db::ChainDb;
 use crate::glue::{fit_envelope, match_commit, verify_envelope, ConsensusKey, Envelope, SignedExtension, ENVELOPE_TAG};
 use crate::metrics::Metrics;
 use crate::secret_store::SecretStore;
-use crate::tx::{account_address, code, Tx};
+use tss_app::code;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use std::collections::BTreeMap;
@@ -16,7 +16,7 @@ use tendermint_proto::v0_38::abci::{
     ResponseFinalizeBlock, ResponseInfo, ResponseInitChain, ResponsePrepareProposal, ResponseProcessProposal, ResponseQuery, ResponseVerifyVoteExtension,
 };
 use tss_crypto::Encode;
-use tss_engine::types::{Callback, Event as EngineEvent, Outcome, RequestInput};
+use tss_engine::types::{Callback, Event as EngineEvent, Outcome};
 use tss_engine::{BlockInput, EngineState, LocalSecrets, Store};
 
 const NODE_PREFIX: &[u8] = b"node/";
@@ -44,6 +44,8 @@ struct Inner {
     rng: ChaCha20Rng,
     app_hash: Vec<u8>,
     finalized: i64,
+    /// What CheckTx accepted since the last commit (pending sequences and funds).
+    mempool: tss_app::Mempool,
 }
 
 impl App {
@@ -59,7 +61,7 @@ impl App {
             None => Some(local),
         };
         let rng = ChaCha20Rng::from_rng(rand_core::OsRng).map_err(|e| anyhow::anyhow!("no OS randomness: {e}"))?;
-        Ok(Self { inner: Arc::new(Mutex::new(Inner { db, state, local, store, rng, app_hash, finalized })), metrics })
+        Ok(Self { inner: Arc::new(Mutex::new(Inner { db, state, local, store, rng, app_hash, finalized, mempool: tss_app::Mempool::default() })), metrics })
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -82,14 +84,13 @@ impl Inner {
         crate::valset::at(&self.db, height)
     }
 
-    /// A validator's consensus key, as registered (genesis, or a join).
+    /// A validator's consensus key, as registered (genesis, or `create-validator`).
     fn consensus_key(&self, address: &[u8]) -> Option<ed25519_dalek::VerifyingKey> {
-        let raw: [u8; 32] = self.db.get(&node_key("consensus_key", address))?.as_slice().try_into().ok()?;
+        let raw: [u8; 32] = match self.db.get(&node_key("consensus_key", address)) {
+            Some(raw) => raw.as_slice().try_into().ok()?,
+            None => tss_app::staking::by_consensus_address(&self.db, address)?.consensus_key,
+        };
         ed25519_dalek::VerifyingKey::from_bytes(&raw).ok()
-    }
-
-    fn sequence(&self, account: &[u8]) -> u64 {
-        self.db.get(&node_key("account", account)).and_then(|v| v.try_into().ok()).map(u64::from_be_bytes).unwrap_or(0)
     }
 
     /// The root of a Merkle tree over every state entry (engine and node records) in key order.
@@ -98,6 +99,7 @@ impl Inner {
             .db
             .scan_prefix(tss_engine::state::PREFIX)
             .into_iter()
+            .chain(self.db.scan_prefix(tss_app::accounts::PREFIX))
             .chain(self.db.scan_prefix(NODE_PREFIX))
             .map(|(k, v)| tss_engine::merkle::leaf_hash(&k, &v))
             .collect();
@@ -113,25 +115,6 @@ impl Inner {
                 false
             }
         }
-    }
-
-    /// Checks a transaction against signature and sequence; returns the requester and request.
-    fn check(&self, bytes: &[u8], chain_id: &str, expected_sequence: Option<u64>) -> Result<(Vec<u8>, RequestInput), (u32, String)> {
-        if bytes.first() == Some(&ENVELOPE_TAG) {
-            return Err((code::RESERVED, "transactions may not start with the envelope tag".into()));
-        }
-        let tx = Tx::from_bytes(bytes).map_err(|e| (code::MALFORMED, format!("transaction does not decode: {e}")))?;
-        let request = tx.verify(chain_id)?;
-        let account = account_address(&tx.signer);
-        let next = self.sequence(&account);
-        let ok = match expected_sequence {
-            Some(_) => tx.sequence == next,
-            None => tx.sequence >= next,
-        };
-        if !ok {
-            return Err((code::BAD_SEQUENCE, format!("sequence {} is not the account's next ({next}): replayed or out of order", tx.sequence)));
-        }
-        Ok((account.clone(), RequestInput { requester: account, request }))
     }
 }
 
@@ -151,6 +134,10 @@ fn callback_event(cb: &Callback) -> Event {
         Outcome::Failed { reason } => attrs.extend([("outcome", "failed".to_owned()), ("reason", reason.clone())]),
     }
     event("tss.callback", &attrs)
+}
+
+fn app_event(e: &tss_app::exec::AppEvent) -> Event {
+    event(&format!("app.{}", e.kind), &e.attrs.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>())
 }
 
 fn engine_event(e: &EngineEvent) -> Event {
@@ -191,6 +178,14 @@ impl Application for App {
         }
         crate::valset::record(&mut inner.db, u64::try_from(request.initial_height).unwrap_or(1).max(1), &set);
         inner.db.put(&node_key("vote_extensions_enable_height", b""), genesis.vote_extensions_from.to_be_bytes().to_vec());
+        if let Err(e) = tss_app::genesis(&mut inner.db, &genesis.app_params, &genesis.balances) {
+            eprintln!("mpcd: InitChain refused the genesis: {e}");
+            std::process::exit(2);
+        }
+        let registered: Vec<([u8; 32], [u8; 32])> =
+            genesis.consensus_keys.iter().filter_map(|(address, key)| genesis.validators.iter().find(|v| v.address == *address).map(|v| (*key, v.transport))).collect();
+        let power = genesis.validators.first().map_or(tss_app::staking::VALIDATOR_POWER, |v| v.power);
+        tss_app::staking::genesis_validators(&mut inner.db, &registered, genesis.genesis_bond, power);
         let state = EngineState::genesis(&request.chain_id, genesis.params, genesis.validators);
         state.save(&mut inner.db);
         inner.state = Some(state);
@@ -199,11 +194,15 @@ impl Application for App {
     }
 
     fn check_tx(&self, request: RequestCheckTx) -> ResponseCheckTx {
-        let inner = self.lock();
-        let chain_id = inner.chain_id();
-        match inner.check(&request.tx, &chain_id, None) {
-            Ok(_) => ResponseCheckTx { code: code::OK, ..Default::default() },
-            Err((code, log)) => ResponseCheckTx { code, log, ..Default::default() },
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        if request.tx.first() == Some(&ENVELOPE_TAG) {
+            return ResponseCheckTx { code: code::RESERVED, log: "transactions may not start with the proposer envelope's tag".into(), ..Default::default() };
+        }
+        let Some(state) = &inner.state else { return ResponseCheckTx { code: code::MALFORMED, log: "the chain has no state yet".into(), ..Default::default() } };
+        match tss_app::check_tx(&inner.db, state, &mut inner.mempool, &request.tx) {
+            Ok(gas) => ResponseCheckTx { code: code::OK, gas_wanted: i64::try_from(gas).unwrap_or(i64::MAX), ..Default::default() },
+            Err(r) => ResponseCheckTx { code: r.code, log: r.log, ..Default::default() },
         }
     }
 
@@ -347,24 +346,37 @@ impl Application for App {
                 Err(e) => tracing::error!(error = %e, "committed envelope does not verify; its extensions are ignored"),
             }
         }
-        let mut requests = Vec::new();
+        let Some(state) = inner.state.as_mut() else { return ResponseFinalizeBlock { tx_results, app_hash: inner.app_hash().into(), ..Default::default() } };
+        // Transactions run through the chain state machine; what they ask of the engine, and the
+        // membership changes staking and jailing queued last block, go into the engine's block.
+        let membership = tss_app::slashing::take_membership(&mut inner.db);
+        let mut block = tss_app::Block::begin(&mut inner.db, &*state, height);
+        let mut request_counts = Vec::with_capacity(request.txs.len());
         for (i, tx) in request.txs.iter().enumerate() {
             if i == 0 && tx.first() == Some(&ENVELOPE_TAG) {
                 tx_results.push(ExecTxResult { code: code::OK, ..Default::default() });
+                request_counts.push(0);
                 continue;
             }
-            match inner.check(tx, &chain_id, Some(0)) {
-                Ok((account, input)) => {
-                    let next = inner.sequence(&account) + 1;
-                    inner.db.put(&node_key("account", &account), next.to_be_bytes().to_vec());
-                    requests.push(input);
-                    tx_results.push(ExecTxResult { code: code::OK, ..Default::default() });
-                }
-                Err((code, log)) => tx_results.push(ExecTxResult { code, log, ..Default::default() }),
-            }
+            let out = if tx.first() == Some(&ENVELOPE_TAG) {
+                tss_app::TxOutcome { code: code::RESERVED, log: "a second envelope".into(), gas_wanted: 0, gas_used: 0, events: Vec::new(), requests: 0 }
+            } else {
+                block.deliver(tx)
+            };
+            request_counts.push(out.requests);
+            tx_results.push(ExecTxResult {
+                code: out.code,
+                log: out.log,
+                gas_wanted: i64::try_from(out.gas_wanted).unwrap_or(i64::MAX),
+                gas_used: i64::try_from(out.gas_used).unwrap_or(i64::MAX),
+                events: out.events.iter().map(app_event).collect(),
+                ..Default::default()
+            });
         }
-        let Some(state) = inner.state.as_mut() else { return ResponseFinalizeBlock { tx_results, app_hash: inner.app_hash().into(), ..Default::default() } };
-        let out = state.apply(&BlockInput { height, extensions, aggregates, requests, ..Default::default() });
+        let txs = block.finish();
+        let out = state.apply(&BlockInput { height, extensions, aggregates, requests: txs.requests, membership, ..Default::default() });
+        let mut app_events = tss_app::end_block(&mut inner.db, &out, &txs.deposits, txs.fees, &state.meta.validators);
+        app_events.extend(tss_app::slashing::end_block(&mut inner.db, state, &out, height));
         state.save(&mut inner.db);
         // The engine's validator updates (after a completed handover) go to CometBFT with their
         // consensus keys; CometBFT applies them from height + 2, and so does the recorded set.
@@ -387,12 +399,17 @@ impl Application for App {
         crate::valset::prune(&mut inner.db, height);
         let mut events: Vec<Event> = out.events.iter().map(engine_event).collect();
         events.extend(out.callbacks.iter().map(callback_event));
-        // Request ids go back in the transactions' results, in order.
+        events.extend(app_events.iter().map(app_event));
+        // Request ids go back in the transactions' results, in order: each transaction's data is
+        // the 8-byte ids of the requests it made.
         let mut ids = out.request_ids.iter();
-        for r in tx_results.iter_mut().skip(1).filter(|r| r.code == code::OK) {
-            if let Some(id) = ids.next() {
-                r.data = id.to_be_bytes().to_vec().into();
-                r.events.push(event("tss.request", &[("id", id.to_string())]));
+        for (r, count) in tx_results.iter_mut().zip(&request_counts) {
+            let mine: Vec<u64> = ids.by_ref().take(*count).copied().collect();
+            if !mine.is_empty() {
+                r.data = mine.iter().flat_map(|id| id.to_be_bytes()).collect::<Vec<u8>>().into();
+                for id in mine {
+                    r.events.push(event("tss.request", &[("id", id.to_string())]));
+                }
             }
         }
         self.metrics.record_block(&out, started.elapsed());
@@ -415,12 +432,14 @@ impl Application for App {
             local.sync(state, &mut inner.rng);
         }
         inner.persist_local();
+        // CometBFT rechecks its mempool next, in order, against the new state.
+        inner.mempool.clear();
         ResponseCommit::default()
     }
 
     fn query(&self, request: RequestQuery) -> ResponseQuery {
         let inner = self.lock();
-        let answer = crate::query::answer(inner.state.as_ref(), &request.path, &request.data, |a| inner.sequence(a));
+        let answer = crate::query::answer(inner.state.as_ref(), &inner.db, &request.path, &request.data);
         match answer {
             Ok(value) => ResponseQuery { code: 0, value: value.into(), height: inner.db.last_commit().0, ..Default::default() },
             Err(log) => ResponseQuery { code: 1, log, ..Default::default() },

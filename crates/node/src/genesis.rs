@@ -28,6 +28,12 @@ pub struct Genesis {
     pub params: Params,
     /// First height whose votes carry extensions.
     pub vote_extensions_from: u64,
+    /// Chain parameters (accounts, fees, staking).
+    pub app_params: tss_app::AppParams,
+    /// Initial balances.
+    pub balances: Vec<(tss_app::Address, u128)>,
+    /// The bond each genesis validator starts with.
+    pub genesis_bond: u128,
 }
 
 /// Why a genesis cannot start this chain.
@@ -51,6 +57,15 @@ pub enum GenesisError {
         /// What is wrong with it.
         why: &'static str,
     },
+    /// `app_state.app_params` does not parse or is invalid.
+    #[error("genesis app_state.app_params is invalid: {0}; see docs/node.md for every field, or leave app_params out for the defaults")]
+    AppParams(String),
+    /// An entry of `app_state.accounts` is wrong.
+    #[error("genesis app_state.accounts: {0}")]
+    Accounts(String),
+    /// Validators with different powers.
+    #[error("genesis validators have different powers ({0:?}): every validator has the same consensus power here (bond decides membership, not weight; docs/node.md)")]
+    UnequalPower(Vec<i64>),
     /// Vote extensions are never enabled.
     #[error("consensus_params.abci.vote_extensions_enable_height is {0}: the engine runs on vote extensions; set it to 1 or more in genesis.json")]
     ExtensionsDisabled(i64),
@@ -86,6 +101,31 @@ pub fn read(request: &RequestInitChain) -> Result<Genesis, GenesisError> {
             Params::default()
         }
     };
+    let app_params = match app_state.get("app_params") {
+        Some(p) => serde_json::from_value::<tss_app::AppParams>(p.clone()).map_err(|e| GenesisError::AppParams(e.to_string()))?,
+        None => tss_app::AppParams::default(),
+    };
+    app_params.validate().map_err(GenesisError::AppParams)?;
+    let mut balances = Vec::new();
+    for (address, amount) in app_state.get("accounts").and_then(Value::as_object).into_iter().flatten() {
+        let a = tss_app::Address::parse(&app_params.address_prefix, address).map_err(|e| GenesisError::Accounts(format!("{address}: {e}")))?;
+        let amount = match amount {
+            Value::String(t) => t.parse::<u128>().ok(),
+            Value::Number(n) => n.as_u64().map(u128::from),
+            _ => None,
+        }
+        .ok_or_else(|| GenesisError::Accounts(format!("{address}: the amount must be a whole number (a string for large ones)")))?;
+        balances.push((a, amount));
+    }
+    let genesis_bond = match app_state.get("genesis_bond") {
+        Some(Value::String(t)) => t.parse::<u128>().map_err(|_| GenesisError::Accounts("genesis_bond must be a whole number".into()))?,
+        Some(Value::Number(n)) => n.as_u64().map(u128::from).ok_or_else(|| GenesisError::Accounts("genesis_bond must be a whole number".into()))?,
+        _ => app_params.staking.min_self_bond,
+    };
+    let powers: std::collections::BTreeSet<i64> = request.validators.iter().map(|v| v.power).collect();
+    if powers.len() > 1 {
+        return Err(GenesisError::UnequalPower(powers.into_iter().collect()));
+    }
     let transports = app_state.get("transport_keys").and_then(Value::as_object);
     let mut validators = Vec::new();
     let mut consensus_keys = Vec::new();
@@ -112,7 +152,7 @@ pub fn read(request: &RequestInitChain) -> Result<Genesis, GenesisError> {
             return Err(GenesisError::BlockTooSmall { max_bytes, validators: validators.len(), budget: params.extension_budget, needed });
         }
     }
-    Ok(Genesis { validators, consensus_keys, params, vote_extensions_from: u64::try_from(enable).unwrap_or(1) })
+    Ok(Genesis { validators, consensus_keys, params, vote_extensions_from: u64::try_from(enable).unwrap_or(1), app_params, balances, genesis_bond })
 }
 
 fn transport_key(value: Option<&Value>) -> Result<[u8; 32], &'static str> {
@@ -184,6 +224,34 @@ mod tests {
     fn params_that_do_not_parse_stop_init_chain() {
         let err = read(&request(4, &[true; 4], 2, 22_020_096, Some(serde_json::json!({ "epoch_length": "ten" })))).unwrap_err();
         assert!(matches!(err, GenesisError::Params(_)), "{err}");
+    }
+
+    fn with_app_state(mut r: RequestInitChain, key: &str, value: serde_json::Value) -> RequestInitChain {
+        let mut state: serde_json::Value = serde_json::from_slice(&r.app_state_bytes).unwrap();
+        state[key] = value;
+        r.app_state_bytes = serde_json::to_vec(&state).unwrap().into();
+        r
+    }
+
+    #[test]
+    fn genesis_accounts_are_read_and_bad_ones_stop_init_chain() {
+        let alice = tss_app::Address([1; 20]).to_bech32("mpc").unwrap();
+        let g = read(&with_app_state(request(4, &[true; 4], 2, 22_020_096, None), "accounts", serde_json::json!({ alice.clone(): "1000" }))).unwrap();
+        assert_eq!(g.balances, vec![(tss_app::Address([1; 20]), 1000)]);
+        let other_chain = tss_app::Address([1; 20]).to_bech32("cosmos").unwrap();
+        let err = read(&with_app_state(request(4, &[true; 4], 2, 22_020_096, None), "accounts", serde_json::json!({ other_chain: "1" }))).unwrap_err();
+        assert!(matches!(err, GenesisError::Accounts(_)), "{err}");
+        let err = read(&with_app_state(request(4, &[true; 4], 2, 22_020_096, None), "accounts", serde_json::json!({ alice: "-5" }))).unwrap_err();
+        assert!(err.to_string().contains("whole number"), "{err}");
+        let err = read(&with_app_state(request(4, &[true; 4], 2, 22_020_096, None), "app_params", serde_json::json!({ "denom": "x" }))).unwrap_err();
+        assert!(matches!(err, GenesisError::AppParams(_)), "{err}");
+    }
+
+    #[test]
+    fn validators_of_unequal_power_stop_init_chain() {
+        let mut r = request(4, &[true; 4], 2, 22_020_096, None);
+        r.validators[1].power = 20;
+        assert!(matches!(read(&r).unwrap_err(), GenesisError::UnequalPower(_)));
     }
 
     #[test]

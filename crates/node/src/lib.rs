@@ -9,5 +9,4 @@ pub mod metrics;
 pub mod query;
 pub mod rpc;
 pub mod secret_store;
-pub mod tx;
 pub mod valset;

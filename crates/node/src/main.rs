@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand};
 use ed25519_dalek::SigningKey;
 use mpcd::config::{Config, Home};
 use mpcd::secret_store::{create_key_file, write_private, SecretStore};
-use mpcd::tx::{account_address, Tx};
+use tss_app::{Address, Fee, Msg, Tx, TxBody};
 use mpcd::{app::App, db::ChainDb, metrics, rpc};
 use rand_core::OsRng;
 use serde_json::{json, Value};
@@ -71,6 +71,9 @@ enum Command {
         /// Where to write the key (hex, mode 0600).
         #[arg(long)]
         out: PathBuf,
+        /// Bech32 prefix of the chain's addresses.
+        #[arg(long, default_value = "mpc")]
+        prefix: String,
     },
     /// Send a transaction to a running chain.
     Tx {
@@ -91,10 +94,16 @@ enum Command {
         /// Use this account sequence instead of asking the chain (for many transactions per block).
         #[arg(long, global = true)]
         sequence: Option<u64>,
+        /// Gas limit (default: what the transaction needs, plus a margin).
+        #[arg(long, global = true)]
+        gas: Option<u64>,
+        /// Fee in the chain's denom (default: the minimum for the gas limit).
+        #[arg(long, global = true)]
+        fees: Option<u128>,
     },
     /// Read chain state.
     Query {
-        /// What: network-key, keysets, blame, params, validators, requests, sessions, height, account.
+        /// What: network-key, keysets, blame, params, app-params, validators, staking-validators, requests, sessions, height, account.
         what: String,
         /// CometBFT RPC address.
         #[arg(long, default_value = "http://127.0.0.1:26657")]
@@ -136,6 +145,22 @@ enum TxCommand {
         /// Threshold (default floor(2n/3)+1).
         #[arg(long)]
         threshold: Option<u16>,
+    },
+    /// Transfers.
+    Bank {
+        #[command(subcommand)]
+        cmd: BankCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BankCommand {
+    /// Send funds to another account.
+    Send {
+        /// The recipient (bech32).
+        to: String,
+        /// The amount, in the chain's denom.
+        amount: u128,
     },
 }
 
@@ -204,37 +229,38 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let opts = tss_sim::devnet::DevnetOptions { validators, blocks, seed, json };
             tss_sim::devnet::run(&opts, &mut std::io::stdout()).map_err(|e| anyhow::anyhow!(e))
         }
-        Command::Keygen { out } => {
+        Command::Keygen { out, prefix } => {
+            tss_app::address::check_prefix(&prefix).map_err(|e| anyhow::anyhow!("--prefix: {e}"))?;
             let key = SigningKey::generate(&mut OsRng);
             write_private(&out, hex::encode(key.to_bytes()).as_bytes())?;
-            println!("{}", json!({ "public_key": hex::encode(key.verifying_key().to_bytes()), "account": hex::encode(account_address(&key.verifying_key().to_bytes())) }));
+            let address = Address::of_key(&key.verifying_key().to_bytes());
+            println!("{}", json!({ "public_key": hex::encode(key.verifying_key().to_bytes()), "account": address.to_bech32(&prefix)?, "address_hex": hex::encode(address.0) }));
             Ok(())
         }
-        Command::Tx { tx, rpc: url, key, wait, sync, sequence } => {
+        Command::Tx { tx, rpc: url, key, wait, sync, sequence, gas, fees } => {
             let account_key = load_account(&key)?;
-            let account = account_address(&account_key.verifying_key().to_bytes());
+            let account = Address::of_key(&account_key.verifying_key().to_bytes());
             let sequence = match sequence {
                 Some(s) => s,
-                None => rpc::abci_query(&url, "/account", &account)?.get("sequence").and_then(Value::as_u64).unwrap_or(0),
+                None => rpc::abci_query(&url, "/account", &account.0)?.get("sequence").and_then(Value::as_u64).unwrap_or(0),
             };
             let chain_id = chain_id(&url)?;
-            let request = match tx {
-                TxCommand::Sign { message, keyset, context } => Request::Sign { keyset, message: message.into_bytes(), context: context.map(String::into_bytes) },
-                TxCommand::Decrypt { ciphertext, keyset, reencrypt_to } => Request::Decrypt {
-                    keyset,
-                    ciphertext: hex::decode(ciphertext.trim())?,
-                    delivery: match reencrypt_to {
-                        Some(t) => Delivery::Reencrypt { transport: hex::decode(t.trim())?.try_into().map_err(|_| anyhow::anyhow!("--reencrypt-to takes 32 bytes of hex"))? },
-                        None => Delivery::Public,
-                    },
-                },
-                TxCommand::CreateKeyset { threshold } => Request::CreateKeyset { threshold },
+            let params: tss_app::AppParams = serde_json::from_value(rpc::abci_query(&url, "/app_params", &[])?).map_err(|e| anyhow::anyhow!("the chain's app_params do not parse: {e}"))?;
+            let msg = match tx {
+                TxCommand::Bank { cmd: BankCommand::Send { to, amount } } => {
+                    Msg::BankSend { to: Address::parse(&params.address_prefix, &to).map_err(|e| anyhow::anyhow!("recipient: {e}"))?, amount }
+                }
+                other => Msg::Tss(tss_request(other)?),
             };
-            let tx = Tx::new(&chain_id, &account_key, sequence, &request);
+            let validators = rpc::abci_query(&url, "/validators", &[])?.as_array().map_or(1, Vec::len);
+            let needed = tss_app::exec::gas_of(&params, std::slice::from_ref(&msg), 2048 + msg_len(&msg), validators);
+            let gas = gas.unwrap_or(needed + needed / 5);
+            let fee = Fee { amount: fees.unwrap_or_else(|| params.min_fee(gas)), gas_limit: gas };
+            let tx = Tx::sign(&account_key, &TxBody { chain_id, sequence, fee, msgs: vec![msg], memo: String::new() });
             if sync {
                 let result = rpc::broadcast_tx_sync(&url, &tx.to_bytes())?;
                 if result.get("code").and_then(Value::as_u64).unwrap_or(1) != 0 {
-                    anyhow::bail!("transaction refused: {result}");
+                    anyhow::bail!("transaction refused (code {}): {}", result.get("code").unwrap_or(&Value::Null), result.get("log").and_then(Value::as_str).unwrap_or_default());
                 }
                 println!("{}", json!({ "hash": result.get("hash"), "sequence": sequence }));
                 return Ok(());
@@ -242,17 +268,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let result = rpc::broadcast_tx_commit(&url, &tx.to_bytes())?;
             let code = result.pointer("/tx_result/code").and_then(Value::as_u64).unwrap_or(1);
             let check = result.pointer("/check_tx/code").and_then(Value::as_u64).unwrap_or(0);
-            if check != 0 || code != 0 {
-                anyhow::bail!("transaction refused: {}", result);
+            if check != 0 {
+                anyhow::bail!("transaction refused (code {check}): {}", result.pointer("/check_tx/log").and_then(Value::as_str).unwrap_or_default());
+            }
+            if code != 0 {
+                anyhow::bail!("transaction failed (code {code}): {}", result.pointer("/tx_result/log").and_then(Value::as_str).unwrap_or_default());
             }
             let height: u64 = result.get("height").and_then(Value::as_str).and_then(|h| h.parse().ok()).unwrap_or(0);
-            let id = result
+            let data = result
                 .pointer("/tx_result/data")
                 .and_then(Value::as_str)
                 .and_then(|d| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, d).ok())
-                .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
-                .map(u64::from_be_bytes)
-                .ok_or_else(|| anyhow::anyhow!("no request id in the result"))?;
+                .unwrap_or_default();
+            let Some(id) = data.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok()).map(u64::from_be_bytes) else {
+                println!("{}", json!({ "hash": result.get("hash"), "height": height, "gas_used": result.pointer("/tx_result/gas_used") }));
+                return Ok(());
+            };
             if !wait {
                 println!("{}", json!({ "request": id, "height": height }));
                 return Ok(());
@@ -264,7 +295,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Query { what, rpc: url, key } => {
             let (path, data) = match what.as_str() {
                 "network-key" => ("/network_key", Vec::new()),
-                "account" => ("/account", account_address(&load_account(&key)?.verifying_key().to_bytes())),
+                "account" => ("/account", Address::of_key(&load_account(&key)?.verifying_key().to_bytes()).0.to_vec()),
+                "app-params" => ("/app_params", Vec::new()),
+                "staking-validators" => ("/staking_validators", Vec::new()),
                 other => (match other {
                     "keysets" => "/keysets",
                     "blame" => "/blame",
@@ -273,13 +306,35 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     "requests" => "/requests",
                     "sessions" => "/sessions",
                     "height" => "/height",
-                    _ => anyhow::bail!("unknown query {other}: try network-key, keysets, blame, params, validators, requests, sessions, height, account"),
+                    _ => anyhow::bail!("unknown query {other}: try network-key, keysets, blame, params, app-params, validators, staking-validators, requests, sessions, height, account"),
                 }, Vec::new()),
             };
             println!("{}", rpc::abci_query(&url, path, &data)?);
             Ok(())
         }
     }
+}
+
+/// The engine request of a `tx` subcommand.
+fn tss_request(cmd: TxCommand) -> anyhow::Result<Request> {
+    Ok(match cmd {
+        TxCommand::Sign { message, keyset, context } => Request::Sign { keyset, message: message.into_bytes(), context: context.map(String::into_bytes) },
+        TxCommand::Decrypt { ciphertext, keyset, reencrypt_to } => Request::Decrypt {
+            keyset,
+            ciphertext: hex::decode(ciphertext.trim().trim_start_matches("0x")).map_err(|e| anyhow::anyhow!("--ciphertext: {e}"))?,
+            delivery: match reencrypt_to {
+                Some(t) => Delivery::Reencrypt { transport: hex::decode(t.trim())?.try_into().map_err(|_| anyhow::anyhow!("--reencrypt-to takes 32 bytes of hex"))? },
+                None => Delivery::Public,
+            },
+        },
+        TxCommand::CreateKeyset { threshold } => Request::CreateKeyset { threshold },
+        TxCommand::Bank { .. } => anyhow::bail!("not an engine request"),
+    })
+}
+
+/// Bytes a message adds to a transaction, for the gas estimate.
+fn msg_len(msg: &Msg) -> usize {
+    postcard::to_allocvec(msg).map_or(0, |v| v.len())
 }
 
 fn chain_id(url: &str) -> anyhow::Result<String> {

@@ -167,7 +167,9 @@ fn paused_validator_forces_later_rounds_and_requests_complete(net: &Localnet) {
             // One account per request: concurrent transactions of one account would race on
             // its sequence number.
             let key_file = net.dir.path().join(format!("paused-{i}.key"));
-            net.mpcd(&["keygen", "--out", key_file.to_str().unwrap()]).unwrap();
+            let account = net.mpcd(&["keygen", "--out", key_file.to_str().unwrap()]).unwrap();
+            let faucet = net.dir.path().join("faucet.key");
+            net.mpcd(&["tx", "--rpc", &rpc(0), "--key", faucet.to_str().unwrap(), "bank", "send", account["account"].as_str().unwrap(), "10000000"]).unwrap_or_else(|e| panic!("{e}"));
             let child = Command::new(env!("CARGO_BIN_EXE_mpcd"))
                 .args(["tx", "--rpc", &rpc(1), "--key", key_file.to_str().unwrap(), "--wait", "sign", "--message", &msg])
                 .stdout(std::process::Stdio::piped())
@@ -217,7 +219,8 @@ fn four_validators_on_cometbft_run_the_whole_lifecycle() {
     let net = Localnet::start();
     let key_file = net.dir.path().join("account.key");
     let account = net.mpcd(&["keygen", "--out", key_file.to_str().unwrap()]).unwrap();
-    let account_address = hex::decode(account["account"].as_str().unwrap()).unwrap();
+    let account_address = hex::decode(account["address_hex"].as_str().unwrap()).unwrap();
+    let bech32 = account["account"].as_str().unwrap().to_owned();
 
     // Genesis DKG.
     let network_key = wait_for("the genesis DKG", Duration::from_secs(60), &net, || net.query(0, "network-key").ok());
@@ -229,6 +232,16 @@ fn four_validators_on_cometbft_run_the_whole_lifecycle() {
 
     // Real signed vote extensions from CometBFT verify; tampered copies do not.
     real_vote_extensions_verify_and_tampered_copies_do_not(&net);
+
+    // The new account is funded by a transfer from the genesis faucet; fees are paid from then on.
+    let faucet = net.dir.path().join("faucet.key");
+    let sent = net.mpcd(&["tx", "--rpc", &rpc(0), "--key", faucet.to_str().unwrap(), "bank", "send", &bech32, "50000000"]).unwrap_or_else(|e| panic!("{e}\n{}", net.logs()));
+    assert!(sent["height"].as_u64().is_some(), "{sent}");
+    let funded = net.mpcd(&["query", "account", "--rpc", &rpc(1), "--key", key_file.to_str().unwrap()]).unwrap();
+    assert_eq!(funded["balance"], "50000000", "{funded}");
+    // A transaction without enough fee is refused with what to do.
+    let cheap = net.mpcd(&["tx", "--rpc", &rpc(1), "--key", key_file.to_str().unwrap(), "--fees", "0", "sign", "--message", "free"]).unwrap_err();
+    assert!(cheap.contains("--fees"), "{cheap}");
 
     // A signature requested by a transaction, verified with ed25519-dalek.
     let key_arg = key_file.to_str().unwrap();
