@@ -7,6 +7,7 @@
 #        scripts/localnet.sh stop   [--dir DIR]
 #        scripts/localnet.sh status [--dir DIR]
 #        N_NODE=i scripts/localnet.sh restart-node [--dir DIR]   (after a crash of node i)
+#        scripts/localnet.sh add-node [--dir DIR]   (a new full node; prints its index)
 #        scripts/localnet.sh --help
 #
 # Ports of node i (0-based): p2p P+10i, rpc P+10i+1, abci P+10i+2, metrics P+10i+3.
@@ -54,6 +55,41 @@ stop() {
     echo "localnet in $dir stopped"
 }
 
+configure_node() { # index, persistent peers: CometBFT's config.toml on loopback ports
+    local i="$1" peers="$2" cfg="$dir/node$1/config/config.toml"
+    python3 - "$cfg" "$(port "$i" 0)" "$(port "$i" 1)" "$(port "$i" 2)" "$peers" "$commit" <<'PY'
+import re, sys
+path, p2p, rpc, abci, peers, commit = sys.argv[1:]
+s = open(path).read()
+def setkey(section, key, value):
+    global s
+    pattern = re.compile(r'(\[' + re.escape(section) + r'\][^\[]*?\n)' + re.escape(key) + r' = [^\n]*', re.S) if section else re.compile(r'^' + re.escape(key) + r' = [^\n]*', re.M)
+    if section:
+        s, k = pattern.subn(lambda m: m.group(1) + key + ' = ' + value, s, count=1)
+    else:
+        s, k = pattern.subn(key + ' = ' + value, s, count=1)
+    assert k == 1, (section, key)
+setkey('', 'proxy_app', f'"tcp://127.0.0.1:{abci}"')
+setkey('rpc', 'laddr', f'"tcp://127.0.0.1:{rpc}"')
+setkey('p2p', 'laddr', f'"tcp://127.0.0.1:{p2p}"')
+setkey('p2p', 'external_address', '""')
+setkey('p2p', 'persistent_peers', f'"{peers}"')
+setkey('p2p', 'addr_book_strict', 'false')
+setkey('p2p', 'allow_duplicate_ip', 'true')
+setkey('p2p', 'pex', 'false')
+# A transaction waits for its block through heights that need several rounds (a paused or
+# crashed proposer): give broadcast_tx_commit more than the default 10 s.
+setkey('', 'timeout_broadcast_tx_commit', '"30s"')  # unique key; its [rpc] section holds brackets
+setkey('consensus', 'timeout_commit', f'"{commit}"')
+setkey('', 'moniker', '"localnet"')
+open(path, 'w').write(s)
+PY
+    # Nothing may listen outside loopback.
+    if grep -nE '(0\.0\.0\.0|192\.168\.|(^|[^0-9])10\.|172\.(1[6-9]|2[0-9]|3[01])\.)' "$cfg" | grep -vE '^\s*#' | grep -q laddr; then
+        echo "non-loopback address left in $cfg" >&2; exit 1
+    fi
+}
+
 start_node() {
     local i="$1"
     "$mpcd" start --home "$dir/mpcd$i" >> "$dir/mpcd$i/mpcd.log" 2>&1 &
@@ -82,38 +118,7 @@ case "$cmd" in
             t="$("$mpcd" init --home "$dir/mpcd$i" --cometbft-home "$dir/node$i" --abci "127.0.0.1:$(port "$i" 2)" --metrics "127.0.0.1:$(port "$i" 3)")"
             addr="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["address"].lower())' "$dir/node$i/config/priv_validator_key.json")"
             transports="$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d[sys.argv[2]]=sys.argv[3]; print(json.dumps(d))' "$transports" "$addr" "$t")"
-            cfg="$dir/node$i/config/config.toml"
-            python3 - "$cfg" "$(port "$i" 0)" "$(port "$i" 1)" "$(port "$i" 2)" "$peers" "$commit" <<'PY'
-import re, sys
-path, p2p, rpc, abci, peers, commit = sys.argv[1:]
-s = open(path).read()
-def setkey(section, key, value):
-    global s
-    pattern = re.compile(r'(\[' + re.escape(section) + r'\][^\[]*?\n)' + re.escape(key) + r' = [^\n]*', re.S) if section else re.compile(r'^' + re.escape(key) + r' = [^\n]*', re.M)
-    if section:
-        s, k = pattern.subn(lambda m: m.group(1) + key + ' = ' + value, s, count=1)
-    else:
-        s, k = pattern.subn(key + ' = ' + value, s, count=1)
-    assert k == 1, (section, key)
-setkey('', 'proxy_app', f'"tcp://127.0.0.1:{abci}"')
-setkey('rpc', 'laddr', f'"tcp://127.0.0.1:{rpc}"')
-setkey('p2p', 'laddr', f'"tcp://127.0.0.1:{p2p}"')
-setkey('p2p', 'external_address', '""')
-setkey('p2p', 'persistent_peers', f'"{peers}"')
-setkey('p2p', 'addr_book_strict', 'false')
-setkey('p2p', 'allow_duplicate_ip', 'true')
-setkey('p2p', 'pex', 'false')
-# A transaction waits for its block through heights that need several rounds (a paused or
-# crashed proposer): give broadcast_tx_commit more than the default 10 s.
-setkey('', 'timeout_broadcast_tx_commit', '"30s"')  # unique key; its [rpc] section holds brackets
-setkey('consensus', 'timeout_commit', f'"{commit}"')
-setkey('', 'moniker', '"localnet"')
-open(path, 'w').write(s)
-PY
-            # Nothing may listen outside loopback.
-            if grep -nE '(0\.0\.0\.0|192\.168\.|(^|[^0-9])10\.|172\.(1[6-9]|2[0-9]|3[01])\.)' "$cfg" | grep -vE '^\s*#' | grep -q laddr; then
-                echo "non-loopback address left in $cfg" >&2; exit 1
-            fi
+            configure_node "$i" "$peers"
         done
         # A funded account for clients of the localnet: $dir/faucet.key.
         faucet="$("$mpcd" keygen --out "$dir/faucet.key" | python3 -c 'import json,sys; print(json.load(sys.stdin)["account"])')"
@@ -130,9 +135,27 @@ for i in range(n):
     json.dump(g, open(f"{d}/node{i}/config/genesis.json", "w"), indent=2)
 PY
         : > "$dir/pids"
-        printf 'mpcd=%q\ncometbft=%q\n' "$mpcd" "$cometbft" > "$dir/binaries"
+        printf 'mpcd=%q\ncometbft=%q\nbase=%q\ncommit=%q\n' "$mpcd" "$cometbft" "$base" "$commit" > "$dir/binaries"
         for i in $(seq 0 $((n - 1))); do start_node "$i"; done
         echo "localnet of $n validators started in $dir; RPC of node 0: http://127.0.0.1:$(port 0 1)"
+        ;;
+    add-node)
+        # A new full node (CometBFT + mpcd) joins the running localnet and block-syncs; it is
+        # not a validator until it sends `mpcd tx staking create-validator`. Prints its index.
+        # shellcheck disable=SC1091
+        . "$dir/binaries"
+        i=0
+        while [ -d "$dir/node$i" ]; do i=$((i + 1)); done
+        "$cometbft" init --home "$dir/node$i" > /dev/null 2>&1
+        cp "$dir/node0/config/genesis.json" "$dir/node$i/config/genesis.json"
+        peers=""
+        for j in $(seq 0 $((i - 1))); do
+            peers="${peers:+$peers,}$("$cometbft" show-node-id --home "$dir/node$j")@127.0.0.1:$(port "$j" 0)"
+        done
+        "$mpcd" init --home "$dir/mpcd$i" --cometbft-home "$dir/node$i" --abci "127.0.0.1:$(port "$i" 2)" --metrics "127.0.0.1:$(port "$i" 3)" > /dev/null
+        configure_node "$i" "$peers"
+        start_node "$i"
+        echo "$i"
         ;;
     restart-node)
         # Restarts node $N_NODE (both processes) with the binaries the localnet started with.

@@ -144,6 +144,12 @@ impl LocalSecrets {
         self.transport.public().to_bytes()
     }
 
+    /// The transport key to register with `create-validator`, with a proof of possession bound
+    /// to the chain and this validator (the secret never leaves this store).
+    pub fn transport_registration<R: RngCore + CryptoRng>(&self, chain_id: &str, rng: &mut R) -> ([u8; 32], [u8; tss_crypto::transport::POSSESSION_PROOF_LEN]) {
+        (self.transport_public(), self.transport.prove_possession(chain_id, &self.id, rng))
+    }
+
     /// This validator's address.
     pub fn address(&self) -> &[u8] {
         &self.address

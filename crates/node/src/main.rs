@@ -151,6 +151,52 @@ enum TxCommand {
         #[command(subcommand)]
         cmd: BankCommand,
     },
+    /// Validators: register, bond, unbond.
+    Staking {
+        #[command(subcommand)]
+        cmd: StakingCommand,
+    },
+    /// Jailing.
+    Slashing {
+        #[command(subcommand)]
+        cmd: SlashingCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum StakingCommand {
+    /// Register this node as a validator, operated by the --key account: its CometBFT consensus
+    /// key, its transport key (with a proof of possession from its secret store), a self-bond.
+    CreateValidator {
+        /// The node home (its secret store holds the transport key).
+        #[arg(long)]
+        home: PathBuf,
+        /// CometBFT's home (config/priv_validator_key.json holds the consensus key).
+        #[arg(long)]
+        cometbft_home: PathBuf,
+        /// Stake bonded now, in the chain's denom.
+        #[arg(long)]
+        self_bond: u128,
+        /// A name for people.
+        #[arg(long)]
+        moniker: String,
+    },
+    /// Bond more.
+    Bond {
+        /// How much.
+        amount: u128,
+    },
+    /// Start unbonding (released after the unbonding period).
+    Unbond {
+        /// How much.
+        amount: u128,
+    },
+}
+
+#[derive(Subcommand)]
+enum SlashingCommand {
+    /// Leave jail after the jail time.
+    Unjail,
 }
 
 #[derive(Subcommand)]
@@ -250,6 +296,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 TxCommand::Bank { cmd: BankCommand::Send { to, amount } } => {
                     Msg::BankSend { to: Address::parse(&params.address_prefix, &to).map_err(|e| anyhow::anyhow!("recipient: {e}"))?, amount }
                 }
+                TxCommand::Staking { cmd: StakingCommand::CreateValidator { home, cometbft_home, self_bond, moniker } } => create_validator(&home, &cometbft_home, &chain_id, self_bond, moniker)?,
+                TxCommand::Staking { cmd: StakingCommand::Bond { amount } } => Msg::Bond { amount },
+                TxCommand::Staking { cmd: StakingCommand::Unbond { amount } } => Msg::Unbond { amount },
+                TxCommand::Slashing { cmd: SlashingCommand::Unjail } => Msg::Unjail,
                 other => Msg::Tss(tss_request(other)?),
             };
             let validators = rpc::abci_query(&url, "/validators", &[])?.as_array().map_or(1, Vec::len);
@@ -328,8 +378,28 @@ fn tss_request(cmd: TxCommand) -> anyhow::Result<Request> {
             },
         },
         TxCommand::CreateKeyset { threshold } => Request::CreateKeyset { threshold },
-        TxCommand::Bank { .. } => anyhow::bail!("not an engine request"),
+        TxCommand::Bank { .. } | TxCommand::Staking { .. } | TxCommand::Slashing { .. } => anyhow::bail!("not an engine request"),
     })
+}
+
+/// The `create-validator` message for the node at `home` (transport key) and `cometbft_home`
+/// (consensus key); refuses a pair that does not belong together.
+fn create_validator(home: &std::path::Path, cometbft_home: &std::path::Path, chain_id: &str, self_bond: u128, moniker: String) -> anyhow::Result<Msg> {
+    let path = cometbft_home.join("config/priv_validator_key.json");
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("--cometbft-home: {}: {e}", path.display()))?)?;
+    let key_b64 = v.pointer("/pub_key/value").and_then(Value::as_str).ok_or_else(|| anyhow::anyhow!("--cometbft-home: {}: no pub_key.value", path.display()))?;
+    let consensus_key: [u8; 32] = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, key_b64)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| anyhow::anyhow!("--cometbft-home: {}: pub_key.value is not a 32-byte Ed25519 key", path.display()))?;
+    let home = Home(home.to_path_buf());
+    let store = SecretStore::open(&home.secrets(), &home.store_key()).map_err(|e| anyhow::anyhow!("--home: {e}"))?;
+    let local = LocalSecrets::from_bytes(&store.read().map_err(|e| anyhow::anyhow!("--home: {e}"))?, None).map_err(|e| anyhow::anyhow!("--home: {e}"))?;
+    if local.address() != Address::of_key(&consensus_key).0.as_slice() {
+        anyhow::bail!("--home belongs to validator {}, --cometbft-home to {}: give the pair of one node", hex::encode(local.address()), hex::encode(Address::of_key(&consensus_key).0));
+    }
+    let (transport, proof) = local.transport_registration(chain_id, &mut OsRng);
+    Ok(Msg::CreateValidator { consensus_key, transport, transport_proof: proof.to_vec(), self_bond, moniker })
 }
 
 /// Bytes a message adds to a transaction, for the gas estimate.

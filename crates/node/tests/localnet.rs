@@ -1,10 +1,13 @@
 //! End to end on a real CometBFT v0.38 localnet of 4 validators (4 `cometbft` + 4 `mpcd`
-//! processes on 127.0.0.1): genesis DKG, an epoch refresh, a signature requested by a
-//! transaction and checked with a standard Ed25519 verifier, a ciphertext made by a plain X25519
+//! processes on 127.0.0.1): genesis DKG, an account funded by a transfer from the genesis
+//! faucet and paying fees (a fee of 0 refused), an epoch refresh sealed to rotated transport
+//! keys, a signature requested by a transaction and checked with a standard Ed25519 verifier, a ciphertext made by a plain X25519
 //! client threshold-decrypted, one validator killed with SIGKILL in the middle of a refresh and
 //! restarted, one validator paused with SIGSTOP while signature requests are in flight (heights
-//! it should propose are decided in round 1 or later; every request completes), and all app
-//! hashes equal at the end. Bounded in time; every process it started is
+//! it should propose are decided in round 1 or later; every request completes), a fifth node
+//! that block-syncs and joins by `create-validator` (reshare, then CometBFT's set; with one
+//! original validator down, a signature needs its share), and all five app hashes equal at the
+//! end. Bounded in time; every process it started is
 //! stopped by PID, also when it fails.
 //!
 //! Needs the `cometbft` binary (`.ci/install-cometbft` builds v0.38 from the Go module proxy);
@@ -80,7 +83,7 @@ impl Localnet {
 
     fn logs(&self) -> String {
         let mut s = String::new();
-        for i in 0..4 {
+        for i in 0..5 {
             for f in [format!("mpcd{i}/mpcd.log"), format!("node{i}/cometbft.log")] {
                 let text = std::fs::read_to_string(self.dir.path().join(&f)).unwrap_or_default();
                 let tail: Vec<&str> = text.lines().rev().take(15).collect();
@@ -157,6 +160,55 @@ fn real_vote_extensions_verify_and_tampered_copies_do_not(net: &Localnet) {
     let mut thin = env.clone();
     thin.votes.truncate(2);
     assert!(verify_envelope(&chain_id, height - 1, &thin, &validators, true).is_err(), "2 of 4 is not more than 2/3 of the power");
+}
+
+/// A new node block-syncs as a full node, its operator sends `create-validator`; at the next
+/// epoch boundary the engine reshares every key to five validators and only then does CometBFT
+/// get the new validator. With validator 1 stopped, threshold 4 of 5 needs the newcomer's share:
+/// a valid signature proves it holds one and signs.
+fn a_fifth_validator_joins_by_transaction_and_signs(net: &Localnet, client_key: &str) {
+    let out = Command::new("bash").arg(&net.script).args(["add-node", "--dir"]).arg(net.dir.path()).output().unwrap();
+    assert!(out.status.success(), "add-node: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "4");
+    wait_for("the new node to block-sync", Duration::from_secs(90), net, || {
+        let (h, _) = abci_info(4)?;
+        let (h1, _) = abci_info(1)?;
+        (h + 2 >= h1).then_some(())
+    });
+    let operator = net.dir.path().join("operator4.key");
+    let account = net.mpcd(&["keygen", "--out", operator.to_str().unwrap()]).unwrap();
+    let faucet = net.dir.path().join("faucet.key");
+    net.mpcd(&["tx", "--rpc", &rpc(0), "--key", faucet.to_str().unwrap(), "bank", "send", account["account"].as_str().unwrap(), "100000000"]).unwrap_or_else(|e| panic!("{e}"));
+    let home = net.dir.path().join("mpcd4");
+    let cometbft_home = net.dir.path().join("node4");
+    let created = net.mpcd(&[
+        "tx", "--rpc", &rpc(0), "--key", operator.to_str().unwrap(), "staking", "create-validator", "--home", home.to_str().unwrap(), "--cometbft-home", cometbft_home.to_str().unwrap(), "--self-bond", "5000000", "--moniker", "five",
+    ]);
+    assert!(created.is_ok(), "create-validator: {created:?}\n{}", net.logs());
+    let staking = net.query(0, "staking-validators").unwrap();
+    assert_eq!(staking.as_array().unwrap().len(), 5, "{staking}");
+    // The engine's set grows after the reshare, then CometBFT's (two heights later).
+    wait_for("the engine's set to hold five validators", Duration::from_secs(120), net, || (net.query(0, "validators").ok()?.as_array()?.len() == 5).then_some(()));
+    wait_for("CometBFT's set to hold five validators", Duration::from_secs(60), net, || (get(0, "validators")["validators"].as_array()?.len() == 5).then_some(()));
+    for f in ["mpcd1/pid", "node1/pid"] {
+        let _ = Command::new("kill").args(["-9", &net.pid(f).to_string()]).status();
+    }
+    let mut signed = false;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !signed && Instant::now() < deadline {
+        match net.mpcd(&["tx", "--rpc", &rpc(4), "--key", client_key, "--wait", "sign", "--message", "with the fifth validator"]) {
+            Ok(v) => signed = v["outcome"] == "signature",
+            Err(e) => eprintln!("request failed: {e}"),
+        }
+    }
+    assert!(signed, "a signature with validator 1 down (so with the fifth validator)\n{}", net.logs());
+    let status = Command::new("bash").arg(&net.script).args(["restart-node", "--dir"]).arg(net.dir.path()).env("N_NODE", "1").status().unwrap();
+    assert!(status.success());
+    wait_for("validator 1 to catch up", Duration::from_secs(90), net, || {
+        let (h, _) = abci_info(1)?;
+        let (h0, _) = abci_info(0)?;
+        (h + 2 >= h0).then_some(())
+    });
 }
 
 fn paused_validator_forces_later_rounds_and_requests_complete(net: &Localnet) {
@@ -319,13 +371,16 @@ fn four_validators_on_cometbft_run_the_whole_lifecycle() {
     // again. Every request still completes, and the rounds > 0 are checked in the commits.
     paused_validator_forces_later_rounds_and_requests_complete(&net);
 
-    // All four app hashes, as each node computed it, agree at the same height.
-    let infos = wait_for("the four nodes to report one height", Duration::from_secs(30), &net, || {
-        let infos: Vec<(u64, String)> = (0..4).filter_map(abci_info).collect();
-        (infos.len() == 4 && infos.iter().all(|i| i.0 == infos[0].0)).then_some(infos)
+    // A fifth validator joins by transaction and signs.
+    a_fifth_validator_joins_by_transaction_and_signs(&net, key_arg);
+
+    // All five app hashes, as each node computed it, agree at the same height.
+    let infos = wait_for("the five nodes to report one height", Duration::from_secs(30), &net, || {
+        let infos: Vec<(u64, String)> = (0..5).filter_map(abci_info).collect();
+        (infos.len() == 5 && infos.iter().all(|i| i.0 == infos[0].0)).then_some(infos)
     });
     assert!(infos.windows(2).all(|w| w[0].1 == w[1].1), "app hashes differ: {infos:?}");
-    eprintln!("abci_info of the four nodes: {infos:?}");
+    eprintln!("abci_info of the five nodes: {infos:?}");
     let blame = net.query(0, "blame").unwrap();
     eprintln!("blame after the run: {blame}");
 }
