@@ -121,6 +121,7 @@ pub fn gas_of(params: &AppParams, msgs: &[Msg], len: usize, validators: usize) -
         Msg::Tss(Request::Sign { .. }) => g.sign,
         Msg::Tss(Request::Decrypt { .. }) => g.decrypt,
         Msg::Tss(Request::CreateKeyset { .. }) => g.keyset_base.saturating_add(g.keyset_per_validator.saturating_mul(validators as u64)),
+        Msg::Tss(Request::DeleteKeyset { .. }) => g.staking,
         Msg::CreateValidator { .. } => g.staking.saturating_mul(4),
         Msg::Bond { .. } | Msg::Unbond { .. } | Msg::Unjail => g.staking,
     });
@@ -347,8 +348,10 @@ impl<'a, S: Store + ?Sized> Block<'a, S> {
                 self.debit(fx, sender, self.params.keyset_deposit, "a keyset's deposit")?;
                 deposit = Some(Deposit { owner: sender, amount: self.params.keyset_deposit });
             }
+            // Ownership is the engine's to check; the deposit comes back with its callback.
+            Request::DeleteKeyset { .. } => {}
             Request::Sign { .. } | Request::Decrypt { .. } => {
-                let open = self.engine.requests.values().filter(|r| r.requester == requester).count() + pending.filter(|(r, _)| !matches!(r.request, Request::CreateKeyset { .. })).count();
+                let open = self.engine.requests.values().filter(|r| r.requester == requester).count() + pending.filter(|(r, _)| matches!(r.request, Request::Sign { .. } | Request::Decrypt { .. })).count();
                 if open >= self.params.max_open_requests as usize {
                     return Err(refuse(code::LIMIT, format!("the account has {open} requests open, the most allowed: wait for their callbacks")));
                 }

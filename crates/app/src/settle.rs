@@ -1,6 +1,6 @@
 //! The end of a block, after the engine ran: deposits bound to the requests the engine
 //! numbered, keyset creations settled by their callbacks (a failed key generation refunds its
-//! deposit), and the block's fees paid out.
+//! deposit), deleted keysets' deposits refunded, and the block's fees paid out.
 //!
 //! **Fees go to the validators that hold the key**: a block's fees, with what earlier blocks
 //! left over, are split equally among the engine's validator set (every member does the same
@@ -25,6 +25,17 @@ pub fn end_block<S: Store + ?Sized>(store: &mut S, out: &BlockOutput, deposits: 
         }
     }
     for cb in &out.callbacks {
+        if let Outcome::KeysetDeleted { keyset } = &cb.outcome {
+            let k = key("deposit/keyset", &keyset.to_be_bytes());
+            if let Some(d) = read::<Deposit, _>(store, &k) {
+                store.delete(&k);
+                let mut a = accounts::account(store, &d.owner);
+                a.balance = a.balance.saturating_add(d.amount);
+                accounts::set_account(store, &d.owner, &a);
+                events.push(AppEvent { kind: "refund", attrs: vec![("owner", bech32(&d.owner)), ("amount", format!("{}{}", d.amount, params.denom)), ("keyset", keyset.to_string())] });
+            }
+            continue;
+        }
         let k = key("deposit/request", &cb.request.to_be_bytes());
         let Some(d) = read::<Deposit, _>(store, &k) else { continue };
         store.delete(&k);

@@ -69,6 +69,7 @@ impl Msg {
             Msg::Tss(Request::CreateKeyset { .. }) => "tss/create-keyset",
             Msg::Tss(Request::Sign { .. }) => "tss/sign",
             Msg::Tss(Request::Decrypt { .. }) => "tss/decrypt",
+            Msg::Tss(Request::DeleteKeyset { .. }) => "tss/delete-keyset",
             Msg::CreateValidator { .. } => "staking/create-validator",
             Msg::Bond { .. } => "staking/bond",
             Msg::Unbond { .. } => "staking/unbond",

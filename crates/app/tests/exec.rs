@@ -221,3 +221,23 @@ proptest! {
         prop_assert!(!ok || mutated == bytes);
     }
 }
+
+#[test]
+fn a_deleted_keyset_returns_its_deposit() {
+    let alice = key(1);
+    let mut store = setup(&[(&alice, 100_000_000)]);
+    let e = engine(4);
+    let p = AppParams::default();
+    let mut block = Block::begin(&mut store, &e, 1);
+    assert_eq!(block.deliver(&tx(&alice, 0, 1_000, 5_000_000, vec![Msg::Tss(Request::CreateKeyset { threshold: None })])).code, code::OK);
+    let txs = block.finish();
+    end_block(&mut store, &BlockOutput { request_ids: vec![3], ..Default::default() }, &txs.deposits, txs.fees, &e.meta.validators);
+    let ready = Callback { requester: addr(&alice).0.to_vec(), request: 3, outcome: Outcome::KeysetReady { keyset: 9, public_key: [0; 32] } };
+    end_block(&mut store, &BlockOutput { callbacks: vec![ready], ..Default::default() }, &[], 0, &e.meta.validators);
+    assert_eq!(tss_app::settle::keyset_deposit(&store, 9).unwrap().amount, p.keyset_deposit);
+    assert_eq!(balance(&store, &alice), 100_000_000 - 1_000 - p.keyset_deposit);
+    let deleted = Callback { requester: addr(&alice).0.to_vec(), request: 4, outcome: Outcome::KeysetDeleted { keyset: 9 } };
+    end_block(&mut store, &BlockOutput { callbacks: vec![deleted], ..Default::default() }, &[], 0, &e.meta.validators);
+    assert_eq!(balance(&store, &alice), 100_000_000 - 1_000);
+    assert!(tss_app::settle::keyset_deposit(&store, 9).is_none());
+}

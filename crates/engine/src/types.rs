@@ -58,6 +58,12 @@ pub enum Request {
         /// A derivation context: sign with the derived key `Y + H(Y, context)*G`.
         context: Option<Vec<u8>>,
     },
+    /// Deletes a keyset the requester owns: pending requests on it fail, its sessions stop, it
+    /// is never refreshed again and every validator erases its shares at the next commit.
+    DeleteKeyset {
+        /// The keyset.
+        keyset: KeysetId,
+    },
     /// A threshold decryption of a ciphertext whose label the requester owns.
     Decrypt {
         /// Which keyset decrypts.
@@ -231,6 +237,11 @@ pub enum Outcome {
         keyset: KeysetId,
         /// Its Ed25519 group key.
         public_key: [u8; 32],
+    },
+    /// A keyset was deleted.
+    KeysetDeleted {
+        /// Its id.
+        keyset: KeysetId,
     },
     /// A signature.
     Signature {

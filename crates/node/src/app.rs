@@ -131,6 +131,7 @@ fn callback_event(cb: &Callback) -> Event {
         Outcome::Plaintext(p) => attrs.extend([("outcome", "plaintext".to_owned()), ("plaintext", hex::encode(p))]),
         Outcome::Reencrypted { u, v } => attrs.extend([("outcome", "reencrypted".to_owned()), ("u", hex::encode(u)), ("v", hex::encode(v))]),
         Outcome::KeysetReady { keyset, public_key } => attrs.extend([("outcome", "keyset_ready".to_owned()), ("keyset", keyset.to_string()), ("public_key", hex::encode(public_key))]),
+        Outcome::KeysetDeleted { keyset } => attrs.extend([("outcome", "keyset_deleted".to_owned()), ("keyset", keyset.to_string())]),
         Outcome::Failed { reason } => attrs.extend([("outcome", "failed".to_owned()), ("reason", reason.clone())]),
     }
     event("tss.callback", &attrs)

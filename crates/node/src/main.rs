@@ -146,6 +146,12 @@ enum TxCommand {
         #[arg(long)]
         threshold: Option<u16>,
     },
+    /// Delete a keyset your account owns (its deposit comes back; validators erase its shares).
+    DeleteKeyset {
+        /// The keyset id.
+        #[arg(long)]
+        keyset: u64,
+    },
     /// Transfers.
     Bank {
         #[command(subcommand)]
@@ -378,6 +384,7 @@ fn tss_request(cmd: TxCommand) -> anyhow::Result<Request> {
             },
         },
         TxCommand::CreateKeyset { threshold } => Request::CreateKeyset { threshold },
+        TxCommand::DeleteKeyset { keyset } => Request::DeleteKeyset { keyset },
         TxCommand::Bank { .. } | TxCommand::Staking { .. } | TxCommand::Slashing { .. } => anyhow::bail!("not an engine request"),
     })
 }

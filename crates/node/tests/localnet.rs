@@ -6,8 +6,8 @@
 //! restarted, one validator paused with SIGSTOP while signature requests are in flight (heights
 //! it should propose are decided in round 1 or later; every request completes), a fifth node
 //! that block-syncs and joins by `create-validator` (reshare, then CometBFT's set; with one
-//! original validator down, a signature needs its share), and all five app hashes equal at the
-//! end. Bounded in time; every process it started is
+//! original validator down, a signature needs its share) and later unbonds and leaves through
+//! a reshare, and all five app hashes equal at the end. Bounded in time; every process it started is
 //! stopped by PID, also when it fails.
 //!
 //! Needs the `cometbft` binary (`.ci/install-cometbft` builds v0.38 from the Go module proxy);
@@ -165,7 +165,7 @@ fn real_vote_extensions_verify_and_tampered_copies_do_not(net: &Localnet) {
 /// A new node block-syncs as a full node, its operator sends `create-validator`; at the next
 /// epoch boundary the engine reshares every key to five validators and only then does CometBFT
 /// get the new validator. With validator 1 stopped, threshold 4 of 5 needs the newcomer's share:
-/// a valid signature proves it holds one and signs.
+/// a valid signature proves it holds one and signs. Then it unbonds and leaves the same way.
 fn a_fifth_validator_joins_by_transaction_and_signs(net: &Localnet, client_key: &str) {
     let out = Command::new("bash").arg(&net.script).args(["add-node", "--dir"]).arg(net.dir.path()).output().unwrap();
     assert!(out.status.success(), "add-node: {}", String::from_utf8_lossy(&out.stderr));
@@ -209,6 +209,14 @@ fn a_fifth_validator_joins_by_transaction_and_signs(net: &Localnet, client_key: 
         let (h0, _) = abci_info(0)?;
         (h + 2 >= h0).then_some(())
     });
+    // It unbonds everything: at the next epoch boundary it is no longer in the active set, the
+    // keys are reshared to the four others, and then CometBFT drops it.
+    let unbonded = net.mpcd(&["tx", "--rpc", &rpc(0), "--key", operator.to_str().unwrap(), "staking", "unbond", "5000000"]);
+    assert!(unbonded.is_ok(), "unbond: {unbonded:?}");
+    wait_for("the engine's set to hold four validators", Duration::from_secs(120), net, || (net.query(0, "validators").ok()?.as_array()?.len() == 4).then_some(()));
+    wait_for("CometBFT's set to hold four validators", Duration::from_secs(60), net, || (get(0, "validators")["validators"].as_array()?.len() == 4).then_some(()));
+    let signed = net.mpcd(&["tx", "--rpc", &rpc(0), "--key", client_key, "--wait", "sign", "--message", "after the fifth left"]).unwrap_or_else(|e| panic!("{e}\n{}", net.logs()));
+    assert_eq!(signed["outcome"], "signature", "{signed}");
 }
 
 fn paused_validator_forces_later_rounds_and_requests_complete(net: &Localnet) {

@@ -56,6 +56,15 @@ impl Apply<'_> {
                 self.create_keyset(requester.clone(), id, *threshold).map_err(|e| format!("invalid input: {e}"))?;
                 return Ok(());
             }
+            Request::DeleteKeyset { keyset } => {
+                let k = self.state.keysets.get(keyset).ok_or_else(|| format!("invalid input: no keyset {keyset}"))?;
+                if k.owner != Owner::Requester(requester.clone()) {
+                    return Err(format!("invalid input: keyset {keyset} is not the requester's"));
+                }
+                self.delete_keyset(*keyset);
+                self.finish(id, requester.clone(), self.height, Outcome::KeysetDeleted { keyset: *keyset });
+                return Ok(());
+            }
             Request::Sign { keyset, message, context } => {
                 if message.len() > params.max_message_len {
                     return Err(format!("invalid input: message longer than {} bytes", params.max_message_len));
@@ -154,6 +163,26 @@ impl Apply<'_> {
                 self.complete(*request, Outcome::Signature { signature: signature.to_vec(), public_key });
             }
         }
+    }
+
+    /// Removes a keyset: its requests fail, its running sessions fail, its state goes.
+    fn delete_keyset(&mut self, keyset: u64) {
+        let requests: Vec<u64> = self.state.requests.iter().filter(|(_, r)| r.keyset == keyset).map(|(id, _)| *id).collect();
+        for id in requests {
+            self.complete(id, Outcome::Failed { reason: format!("keyset {keyset} was deleted by its owner") });
+        }
+        let h = self.height;
+        for s in self.state.sessions.values_mut().filter(|s| s.keyset == keyset) {
+            if matches!(s.status, crate::state::SessionStatus::Collecting | crate::state::SessionStatus::Delivering { .. }) {
+                s.status = crate::state::SessionStatus::Failed { at: h };
+            }
+        }
+        if let Some(k) = self.state.keysets.remove(&keyset) {
+            if let (Some(request), Owner::Requester(owner)) = (k.created_by, k.owner) {
+                self.finish(request, owner, h, Outcome::Failed { reason: format!("keyset {keyset} was deleted before its key generation completed") });
+            }
+        }
+        tracing::info!(keyset, "keyset deleted");
     }
 
     fn complete(&mut self, request: u64, outcome: Outcome) {
