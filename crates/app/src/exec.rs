@@ -389,7 +389,7 @@ impl<'a, S: Store + ?Sized> Block<'a, S> {
             return Err(refuse(code::INVALID, format!("the self-bond {self_bond}{} is below the minimum {min}", self.params.denom)));
         }
         self.debit(fx, sender, self_bond, "the self-bond")?;
-        let v = ValidatorRecord { operator: sender, consensus_key: *consensus_key, transport: *transport, moniker: moniker.to_owned(), bond: self_bond, jailed_until: None };
+        let v = ValidatorRecord { operator: sender, address: address.0.to_vec(), consensus_key: *consensus_key, transport: *transport, moniker: moniker.to_owned(), bond: self_bond, jailed_until: None };
         fx.events.push(AppEvent { kind: "create_validator", attrs: vec![("operator", self.bech32(&sender)), ("consensus_address", hex(&address.0)), ("bond", format!("{self_bond}{}", self.params.denom))] });
         fx.validators.insert(sender, v);
         Ok(())

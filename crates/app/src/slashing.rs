@@ -57,7 +57,7 @@ pub fn end_block<S: Store + ?Sized>(store: &mut S, engine: &EngineState, out: &B
         v.bond -= burned;
         v.jailed_until = Some(height + params.jail_blocks);
         staking::set_validator(store, v);
-        let address = v.address().0.to_vec();
+        let address = v.address.clone();
         if projected_set(engine, queued).iter().any(|x| x.address == address) {
             queued.push(Membership::Leave { address: address.clone() });
         }

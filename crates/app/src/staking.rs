@@ -33,6 +33,9 @@ pub const MAX_MONIKER: usize = 64;
 pub struct ValidatorRecord {
     /// The operator account (it bonds, unbonds and unjails).
     pub operator: Address,
+    /// The consensus address, as CometBFT and the engine know the validator (20 bytes of
+    /// SHA-256 of the consensus key for every validator registered by transaction).
+    pub address: Vec<u8>,
     /// The Ed25519 consensus key.
     pub consensus_key: [u8; 32],
     /// The X25519 transport key it registered (the engine rotates it from then on).
@@ -46,14 +49,9 @@ pub struct ValidatorRecord {
 }
 
 impl ValidatorRecord {
-    /// The consensus address (as CometBFT derives it from the key).
-    pub fn address(&self) -> Address {
-        Address::of_key(&self.consensus_key)
-    }
-
     /// The engine's view of it, with the chain's common power.
     pub fn engine_validator(&self, power: u64) -> Validator {
-        Validator { address: self.address().0.to_vec(), power, transport: self.transport }
+        Validator { address: self.address.clone(), power, transport: self.transport }
     }
 }
 
@@ -99,16 +97,16 @@ pub fn validators<S: Store + ?Sized>(store: &S) -> Vec<ValidatorRecord> {
 
 /// The validator whose consensus address is `address`.
 pub fn by_consensus_address<S: Store + ?Sized>(store: &S, address: &[u8]) -> Option<ValidatorRecord> {
-    validators(store).into_iter().find(|v| v.address().0.as_slice() == address)
+    validators(store).into_iter().find(|v| v.address == address)
 }
 
 /// The active set the bonds call for at `height`: not jailed, bond at least the minimum, the
 /// top `max_validators` by bond (ties by consensus address), in consensus-address order.
 pub fn active_set<S: Store + ?Sized>(store: &S, params: &StakingParams, height: u64) -> Vec<ValidatorRecord> {
     let mut candidates: Vec<ValidatorRecord> = validators(store).into_iter().filter(|v| v.bond >= params.min_self_bond && v.jailed_until.is_none_or(|j| j < height)).collect();
-    candidates.sort_by(|a, b| b.bond.cmp(&a.bond).then(a.address().cmp(&b.address())));
+    candidates.sort_by(|a, b| b.bond.cmp(&a.bond).then(a.address.cmp(&b.address)));
     candidates.truncate(params.max_validators as usize);
-    candidates.sort_by_key(ValidatorRecord::address);
+    candidates.sort_by(|a, b| a.address.cmp(&b.address));
     candidates
 }
 
@@ -117,10 +115,10 @@ pub fn active_set<S: Store + ?Sized>(store: &S, params: &StakingParams, height: 
 pub fn membership_changes(current: &[Validator], target: &[ValidatorRecord], power: u64) -> Vec<Membership> {
     let mut out: Vec<Membership> = current
         .iter()
-        .filter(|v| !target.iter().any(|t| t.address().0.as_slice() == v.address.as_slice()))
+        .filter(|v| !target.iter().any(|t| t.address == v.address))
         .map(|v| Membership::Leave { address: v.address.clone() })
         .collect();
-    out.extend(target.iter().filter(|t| !current.iter().any(|v| v.address.as_slice() == t.address().0.as_slice())).map(|t| Membership::Join(t.engine_validator(power))));
+    out.extend(target.iter().filter(|t| !current.iter().any(|v| v.address == t.address)).map(|t| Membership::Join(t.engine_validator(power))));
     out
 }
 
@@ -156,12 +154,24 @@ pub fn release_unbonded<S: Store + ?Sized>(store: &mut S, height: u64) -> Vec<(A
 /// Registers the genesis validators (each operated by the account with its consensus address,
 /// bonded with `bond`) and their common consensus power, so that the first epoch's
 /// recomputation keeps them and joiners get the same power.
-pub fn genesis_validators<S: Store + ?Sized>(store: &mut S, validators: &[([u8; 32], [u8; 32])], bond: u128, power: u64) {
+pub fn genesis_validators<S: Store + ?Sized>(store: &mut S, validators: &[GenesisValidator], bond: u128, power: u64) {
     write(store, &key("validator_power", b""), &power);
-    for (consensus_key, transport) in validators {
-        let operator = Address::of_key(consensus_key);
-        set_validator(store, &ValidatorRecord { operator, consensus_key: *consensus_key, transport: *transport, moniker: format!("genesis-{}", &hex_short(&operator.0)), bond, jailed_until: None });
+    for v in validators {
+        let operator = Address::of_key(&v.consensus_key);
+        let moniker = format!("genesis-{}", hex_short(&v.address));
+        set_validator(store, &ValidatorRecord { operator, address: v.address.clone(), consensus_key: v.consensus_key, transport: v.transport, moniker, bond, jailed_until: None });
     }
+}
+
+/// A validator of the genesis file.
+#[derive(Clone, Debug)]
+pub struct GenesisValidator {
+    /// Its consensus address.
+    pub address: Vec<u8>,
+    /// Its consensus key.
+    pub consensus_key: [u8; 32],
+    /// Its transport key.
+    pub transport: [u8; 32],
 }
 
 fn hex_short(bytes: &[u8]) -> String {

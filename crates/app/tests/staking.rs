@@ -33,9 +33,14 @@ fn chain() -> Chain {
     let mut store = MemStore::default();
     let params = AppParams { staking: StakingParams { min_self_bond: 1_000, unbonding_blocks: 5, jail_blocks: 20, downtime_blocks: 30, ..StakingParams::default() }, ..AppParams::default() };
     genesis(&mut store, &params, &[(addr(&key(1)), 100_000_000), (addr(&key(2)), 100_000_000)]).unwrap();
-    let genesis_keys: Vec<([u8; 32], [u8; 32])> = (101..=104u8).map(|i| (key(i).verifying_key().to_bytes(), TransportSecret::from_bytes([i; 32]).public().to_bytes())).collect();
+    let genesis_keys: Vec<staking::GenesisValidator> = (101..=104u8)
+        .map(|i| {
+            let k = key(i).verifying_key().to_bytes();
+            staking::GenesisValidator { address: Address::of_key(&k).0.to_vec(), consensus_key: k, transport: TransportSecret::from_bytes([i; 32]).public().to_bytes() }
+        })
+        .collect();
     staking::genesis_validators(&mut store, &genesis_keys, 5_000, 10);
-    let validators = genesis_keys.iter().map(|(k, t)| Validator { address: Address::of_key(k).0.to_vec(), power: 10, transport: *t }).collect();
+    let validators = genesis_keys.iter().map(|g| Validator { address: g.address.clone(), power: 10, transport: g.transport }).collect();
     let engine = EngineState::genesis(CHAIN, Params { epoch_length: EPOCH, ..Params::default() }, validators);
     Chain { store, engine, height: 1 }
 }

@@ -183,8 +183,13 @@ impl Application for App {
             eprintln!("mpcd: InitChain refused the genesis: {e}");
             std::process::exit(2);
         }
-        let registered: Vec<([u8; 32], [u8; 32])> =
-            genesis.consensus_keys.iter().filter_map(|(address, key)| genesis.validators.iter().find(|v| v.address == *address).map(|v| (*key, v.transport))).collect();
+        let registered: Vec<tss_app::staking::GenesisValidator> = genesis
+            .consensus_keys
+            .iter()
+            .filter_map(|(address, key)| {
+                genesis.validators.iter().find(|v| v.address == *address).map(|v| tss_app::staking::GenesisValidator { address: address.clone(), consensus_key: *key, transport: v.transport })
+            })
+            .collect();
         let power = genesis.validators.first().map_or(tss_app::staking::VALIDATOR_POWER, |v| v.power);
         tss_app::staking::genesis_validators(&mut inner.db, &registered, genesis.genesis_bond, power);
         let state = EngineState::genesis(&request.chain_id, genesis.params, genesis.validators);

@@ -49,7 +49,7 @@ pub fn answer<S: tss_engine::Store + ?Sized>(state: Option<&EngineState>, db: &S
         "/staking_validators" => Value::Array(
             tss_app::staking::validators(db)
                 .iter()
-                .map(|v| json!({ "operator": bech32(&v.operator), "consensus_address": hex::encode(v.address().0), "moniker": v.moniker, "bond": v.bond.to_string(), "jailed_until": v.jailed_until }))
+                .map(|v| json!({ "operator": bech32(&v.operator), "consensus_address": hex::encode(&v.address), "moniker": v.moniker, "bond": v.bond.to_string(), "jailed_until": v.jailed_until }))
                 .collect(),
         ),
         "/height" => json!({ "height": state.meta.height }),
