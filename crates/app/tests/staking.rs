@@ -189,3 +189,48 @@ fn equal_power_makes_the_threshold_and_the_consensus_quorum_the_same_sets() {
         }
     }
 }
+
+mod hostile {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn msg(kind: u8, amount: u128, target: u8) -> Msg {
+        match kind % 6 {
+            0 => Msg::BankSend { to: addr(&key(target % 3 + 1)), amount },
+            1 => Msg::Bond { amount },
+            2 => Msg::Unbond { amount },
+            3 => Msg::Unjail,
+            4 => Msg::CreateValidator { consensus_key: [target; 32], transport: [target; 32], transport_proof: vec![target; (amount % 70) as usize], self_bond: amount, moniker: "x".repeat((amount % 80) as usize) },
+            _ => Msg::Tss(tss_engine::types::Request::Sign { keyset: u64::from(target), message: vec![target; (amount % 2000) as usize], context: None }),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// Any sequence of messages with any amounts, from genesis operators and plain accounts:
+        /// nothing panics, and without slashing the supply is exactly what genesis created.
+        #[test]
+        fn any_messages_keep_the_supply(ops in proptest::collection::vec((0u8..6, any::<u128>(), any::<u8>(), 0u8..3, any::<bool>()), 1..40)) {
+            let mut c = chain();
+            for i in 101..=104u8 {
+                tss_app::accounts::set_account(&mut c.store, &addr(&key(i)), &tss_app::Account { balance: 1_000_000, sequence: 0 });
+            }
+            let supply = tss_app::settle::total_supply(&c.store);
+            let signers = [key(1), key(2), key(101)];
+            for (kind, amount, target, who, small) in ops {
+                let amount = if small { amount % 20_000 } else { amount };
+                let signer = &signers[usize::from(who)];
+                let seq = tss_app::accounts::account(&c.store, &addr(signer)).sequence;
+                let tx = Tx::sign(signer, &TxBody { chain_id: CHAIN.into(), sequence: seq, fee: Fee { amount: 100, gas_limit: 1_000_000 }, msgs: vec![msg(kind, amount, target)], memo: String::new() });
+                let mut block = Block::begin(&mut c.store, &c.engine, c.height);
+                let _ = block.deliver(&tss_crypto::Encode::to_bytes(&tx));
+                let txs = block.finish();
+                tss_app::end_block(&mut c.store, &BlockOutput::default(), &txs.deposits, txs.fees, &c.engine.meta.validators);
+                end_block(&mut c.store, &c.engine, &BlockOutput::default(), c.height);
+                c.height += 1;
+                prop_assert_eq!(tss_app::settle::total_supply(&c.store), supply, "after {:?}", msg(kind, amount, target).name());
+            }
+        }
+    }
+}
