@@ -63,6 +63,16 @@ pub fn end_block<S: Store + ?Sized>(store: &mut S, engine: &EngineState, out: &B
         }
         events.push(AppEvent { kind: "jail", attrs: vec![("validator", hex(&address)), ("reason", why), ("burned", burned.to_string()), ("until", (height + params.jail_blocks).to_string())] });
     };
+    // Transport keys rotate in the engine; the records follow, so a validator that leaves and
+    // comes back rejoins with the key it holds.
+    for e in &out.events {
+        if let Event::TransportKeyRotated { validator, transport } = e {
+            if let Some(mut v) = staking::by_consensus_address(store, validator) {
+                v.transport = *transport;
+                staking::set_validator(store, &v);
+            }
+        }
+    }
     for e in &out.events {
         let Event::Blame { validator, reason } = e else { continue };
         if !provable(*reason) {

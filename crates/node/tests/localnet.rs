@@ -7,7 +7,8 @@
 //! it should propose are decided in round 1 or later; every request completes), a fifth node
 //! that block-syncs and joins by `create-validator` (reshare, then CometBFT's set; with one
 //! original validator down, a signature needs its share) and later unbonds and leaves through
-//! a reshare, and all five app hashes equal at the end. Bounded in time; every process it started is
+//! a reshare, a validator that goes silent jailed for downtime and back after `unjail`, and all
+//! five app hashes equal at the end. Bounded in time; every process it started is
 //! stopped by PID, also when it fails.
 //!
 //! Needs the `cometbft` binary (`.ci/install-cometbft` builds v0.38 from the Go module proxy);
@@ -223,6 +224,42 @@ fn a_fifth_validator_joins_by_transaction_and_signs(net: &Localnet, client_key: 
     assert_eq!(signed["outcome"], "signature", "{signed}");
 }
 
+fn a_silent_validator_is_jailed_and_comes_back_after_unjail(net: &Localnet, client_key: &str) {
+    use base64::Engine;
+    let address = |i: u16| -> String {
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(net.dir.path().join(format!("node{i}/config/priv_validator_key.json"))).unwrap()).unwrap();
+        v["address"].as_str().unwrap().to_lowercase()
+    };
+    let v3 = address(3);
+    for f in ["mpcd3/pid", "node3/pid"] {
+        let _ = Command::new("kill").args(["-9", &net.pid(f).to_string()]).status();
+    }
+    let jailed_until = wait_for("validator 3 to be jailed for downtime", Duration::from_secs(180), net, || {
+        let records = net.query(0, "staking-validators").ok()?;
+        records.as_array()?.iter().find(|r| r["consensus_address"] == v3.as_str())?["jailed_until"].as_u64()
+    });
+    wait_for("the engine's set to drop validator 3", Duration::from_secs(90), net, || (net.query(0, "validators").ok()?.as_array()?.len() == 3).then_some(()));
+    let status = Command::new("bash").arg(&net.script).args(["restart-node", "--dir"]).arg(net.dir.path()).env("N_NODE", "3").status().unwrap();
+    assert!(status.success());
+    // Its operator is the account of its consensus key (a genesis validator): sign with it.
+    let pv: Value = serde_json::from_str(&std::fs::read_to_string(net.dir.path().join("node3/config/priv_validator_key.json")).unwrap()).unwrap();
+    let secret = base64::engine::general_purpose::STANDARD.decode(pv["priv_key"]["value"].as_str().unwrap()).unwrap();
+    let operator = net.dir.path().join("operator3.key");
+    std::fs::write(&operator, hex::encode(&secret[..32])).unwrap();
+    let account = tss_app::Address::of_key(&<[u8; 32]>::try_from(&secret[32..64]).unwrap()).to_bech32("mpc").unwrap();
+    let faucet = net.dir.path().join("faucet.key");
+    net.mpcd(&["tx", "--rpc", &rpc(0), "--key", faucet.to_str().unwrap(), "bank", "send", &account, "10000000"]).unwrap_or_else(|e| panic!("{e}"));
+    let early = net.mpcd(&["tx", "--rpc", &rpc(0), "--key", operator.to_str().unwrap(), "slashing", "unjail"]).unwrap_err();
+    assert!(early.contains("jailed until"), "{early}");
+    wait_for("the jail time to pass", Duration::from_secs(120), net, || (net.query(0, "height").ok()?["height"].as_u64()? > jailed_until).then_some(()));
+    let unjailed = net.mpcd(&["tx", "--rpc", &rpc(0), "--key", operator.to_str().unwrap(), "slashing", "unjail"]);
+    assert!(unjailed.is_ok(), "unjail: {unjailed:?}");
+    wait_for("validator 3 back in the engine's set", Duration::from_secs(120), net, || (net.query(0, "validators").ok()?.as_array()?.len() == 4).then_some(()));
+    wait_for("validator 3 back in CometBFT's set", Duration::from_secs(60), net, || (get(0, "validators")["validators"].as_array()?.len() == 4).then_some(()));
+    let signed = net.mpcd(&["tx", "--rpc", &rpc(3), "--key", client_key, "--wait", "sign", "--message", "after the jail"]).unwrap_or_else(|e| panic!("{e}\n{}", net.logs()));
+    assert_eq!(signed["outcome"], "signature", "{signed}");
+}
+
 fn paused_validator_forces_later_rounds_and_requests_complete(net: &Localnet) {
     let (start, _) = abci_info(0).unwrap();
     let requests: Vec<(String, std::process::Child)> = (0..3)
@@ -385,6 +422,10 @@ fn four_validators_on_cometbft_run_the_whole_lifecycle() {
 
     // A fifth validator joins by transaction and signs.
     a_fifth_validator_joins_by_transaction_and_signs(&net, key_arg);
+
+    // A validator that goes silent is jailed for downtime, leaves through a reshare, and after
+    // its jail time unjails and comes back at the next epoch boundary.
+    a_silent_validator_is_jailed_and_comes_back_after_unjail(&net, key_arg);
 
     // All five app hashes, as each node computed it, agree at the same height.
     let infos = wait_for("the five nodes to report one height", Duration::from_secs(30), &net, || {
