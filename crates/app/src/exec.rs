@@ -268,7 +268,7 @@ impl<'a, S: Store + ?Sized> Block<'a, S> {
                 for v in fx.validators.values() {
                     staking::set_validator(self.store, v);
                 }
-                let matures = self.height + self.params.staking.unbonding_blocks;
+                let matures = self.height.saturating_add(self.params.staking.unbonding_blocks);
                 for (operator, amount) in &fx.unbondings {
                     staking::add_unbonding(self.store, operator, matures, *amount);
                 }

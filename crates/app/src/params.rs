@@ -79,7 +79,7 @@ impl Default for AppParams {
 impl AppParams {
     /// Smallest fee for a gas limit (rounded up).
     pub fn min_fee(&self, gas_limit: u64) -> u128 {
-        (u128::from(gas_limit) * self.min_gas_price_micro).div_ceil(1_000_000)
+        u128::from(gas_limit).saturating_mul(self.min_gas_price_micro).div_ceil(1_000_000)
     }
 
     /// Checks the parameters make sense; the error names the field.
@@ -93,6 +93,13 @@ impl AppParams {
         }
         if self.max_open_requests == 0 || self.max_keysets == 0 {
             return Err("max_open_requests and max_keysets must be at least 1".into());
+        }
+        let s = &self.staking;
+        if s.slash_permille > 1000 {
+            return Err(format!("staking.slash_permille is {}, at most 1000 (the whole bond)", s.slash_permille));
+        }
+        if s.max_validators == 0 {
+            return Err("staking.max_validators must be at least 1".into());
         }
         Ok(())
     }

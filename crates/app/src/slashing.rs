@@ -53,15 +53,17 @@ pub fn end_block<S: Store + ?Sized>(store: &mut S, engine: &EngineState, out: &B
         if v.jailed_until.is_some_and(|j| j >= height) {
             return;
         }
-        let burned = if slash { v.bond * u128::from(params.slash_permille) / 1000 } else { 0 };
-        v.bond -= burned;
-        v.jailed_until = Some(height + params.jail_blocks);
+        let permille = u128::from(params.slash_permille.min(1000));
+        let burned = if slash { (v.bond / 1000) * permille + (v.bond % 1000) * permille / 1000 } else { 0 };
+        v.bond = v.bond.saturating_sub(burned);
+        let until = height.saturating_add(params.jail_blocks);
+        v.jailed_until = Some(until);
         staking::set_validator(store, v);
         let address = v.address.clone();
         if projected_set(engine, queued).iter().any(|x| x.address == address) {
             queued.push(Membership::Leave { address: address.clone() });
         }
-        events.push(AppEvent { kind: "jail", attrs: vec![("validator", hex(&address)), ("reason", why), ("burned", burned.to_string()), ("until", (height + params.jail_blocks).to_string())] });
+        events.push(AppEvent { kind: "jail", attrs: vec![("validator", hex(&address)), ("reason", why), ("burned", burned.to_string()), ("until", until.to_string())] });
     };
     // Transport keys rotate in the engine; the records follow, so a validator that leaves and
     // comes back rejoins with the key it holds.

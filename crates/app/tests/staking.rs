@@ -160,6 +160,21 @@ fn provable_faults_jail_and_slash_missing_ones_do_neither_and_downtime_jails_wit
 }
 
 #[test]
+fn slashing_a_huge_bond_never_overflows_and_params_bound_the_fraction() {
+    let mut c = chain();
+    let a = Address::of_key(&key(101).verifying_key().to_bytes());
+    let mut v = staking::validator(&c.store, &a).unwrap();
+    v.bond = u128::MAX - 7;
+    staking::set_validator(&mut c.store, &v);
+    c.run_to(1, &BlockOutput { events: vec![Event::Blame { validator: a.0.to_vec(), reason: BlameReason::BadShare }], ..Default::default() });
+    let after = staking::validator(&c.store, &a).unwrap().bond;
+    assert!(after < u128::MAX - 7 && after > u128::MAX / 100 * 94, "5% burned: {after}");
+    let bad = AppParams { staking: StakingParams { slash_permille: 1001, ..StakingParams::default() }, ..AppParams::default() };
+    assert!(bad.validate().unwrap_err().contains("slash_permille"));
+    assert_eq!(AppParams { min_gas_price_micro: u128::MAX, ..AppParams::default() }.min_fee(u64::MAX), u128::MAX.div_ceil(1_000_000));
+}
+
+#[test]
 fn unjail_waits_out_the_jail_time() {
     let mut c = chain();
     let a = Address::of_key(&key(101).verifying_key().to_bytes());
