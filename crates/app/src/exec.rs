@@ -7,7 +7,7 @@
 //! none of them takes effect.
 
 use crate::accounts::{self, key, read, write, Account, Deposit};
-use crate::address::Address;
+use crate::address::{hex, Address};
 use crate::params::AppParams;
 use crate::staking::{self, ValidatorRecord};
 use crate::tx::{decode, Msg, TxBody, TxError};
@@ -199,10 +199,6 @@ struct Effects {
     unbondings: Vec<(Address, u128)>,
     requests: Vec<(RequestInput, Option<Deposit>)>,
     events: Vec<AppEvent>,
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// One block's transactions, executed in order.

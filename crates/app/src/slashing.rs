@@ -15,6 +15,7 @@
 //! session can legitimately finish without a slow member.
 
 use crate::accounts::{key, read, write};
+use crate::address::hex;
 use crate::exec::AppEvent;
 use crate::staking::{self, ValidatorRecord};
 use tss_engine::types::{BlameReason, Event, Membership, Validator};
@@ -120,8 +121,4 @@ pub fn take_membership<S: Store + ?Sized>(store: &mut S) -> Vec<Membership> {
     let out = read(store, &k).unwrap_or_default();
     store.delete(&k);
     out
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -604,8 +604,11 @@ impl LocalSecrets {
             if s.status != SessionStatus::Collecting || !s.recipients.iter().any(|v| v.address == self.address) {
                 continue;
             }
+            let done = s.acks.get(&me);
             for (dealer, (_, bytes)) in &s.dealings {
-                if *dealer != me && !s.disqualified.contains(dealer) {
+                // Already acknowledged or judged on chain: nothing to decode or check again.
+                let settled = done.is_some_and(|a| a.contains(dealer)) || s.judged.contains(&(me, *dealer));
+                if *dealer != me && !s.disqualified.contains(dealer) && !settled {
                     if let Ok(d) = Dealing::from_bytes(bytes) {
                         candidates.push((*number, d));
                     }
