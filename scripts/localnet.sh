@@ -12,9 +12,10 @@
 #
 # Ports of node i (0-based): p2p P+10i, rpc P+10i+1, abci P+10i+2, metrics P+10i+3.
 # Defaults: --dir ./localnet, --validators 4, --base-port 27000, --epoch-length 10,
-# --mpcd target/release/mpcd, --cometbft from PATH or $(go env GOPATH)/bin.
+# --mpcd target/release/mpcd if built (cargo build --release -p mpcd), else target/debug/mpcd,
+# --cometbft from PATH or $(go env GOPATH)/bin (scripts/install-deps builds the pinned version).
 # Logs: <dir>/node<i>/cometbft.log and <dir>/mpcd<i>/mpcd.log.
-# A funded account for clients: <dir>/faucet.key (e.g. `mpcd tx --key <dir>/faucet.key bank send ...`).
+# A funded account for clients: <dir>/faucet.key (`mpcd keys import faucet <dir>/faucet.key`).
 set -euo pipefail
 
 cmd="${1:-}"
@@ -22,6 +23,7 @@ cmd="${1:-}"
 dir="./localnet"; n=4; base=27000; epoch=10; commit="500ms"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 mpcd="$root/target/release/mpcd"
+[ -x "$mpcd" ] || mpcd="$root/target/debug/mpcd"
 cometbft="$(command -v cometbft || true)"
 [ -z "$cometbft" ] && command -v go >/dev/null && cometbft="$(go env GOPATH)/bin/cometbft"
 
@@ -104,7 +106,7 @@ start_node() {
 case "$cmd" in
     start)
         [ -x "$mpcd" ] || { echo "mpcd not found at $mpcd: build it with 'cargo build --release -p mpcd' or pass --mpcd" >&2; exit 1; }
-        [ -x "$cometbft" ] || { echo "cometbft not found: run .ci/install-cometbft or pass --cometbft" >&2; exit 1; }
+        [ -x "$cometbft" ] || { echo "cometbft not found: run scripts/install-deps (it builds the pinned CometBFT) or pass --cometbft" >&2; exit 1; }
         [ -e "$dir/pids" ] && { echo "a localnet is already running in $dir (scripts/localnet.sh stop --dir $dir)" >&2; exit 1; }
         rm -rf "$dir" && mkdir -p "$dir"
         "$cometbft" testnet --v "$n" --o "$dir" --starting-ip-address 127.0.0.1 --node-dir-prefix node --populate-persistent-peers=false > /dev/null
@@ -113,27 +115,30 @@ case "$cmd" in
             id="$("$cometbft" show-node-id --home "$dir/node$i")"
             peers="${peers:+$peers,}$id@127.0.0.1:$(port "$i" 0)"
         done
-        transports="{}"
+        genesis="$dir/node0/config/genesis.json"
+        # Consensus params and engine params first; then the app's own genesis commands, which
+        # refuse a key for a validator that is not in genesis; then the same checks as InitChain.
+        python3 - "$genesis" "$epoch" <<'PY'
+import json, sys
+path, epoch = sys.argv[1], int(sys.argv[2])
+g = json.load(open(path))
+g.setdefault("consensus_params", {}).setdefault("abci", {})["vote_extensions_enable_height"] = "2"
+g["app_state"] = {"params": {
+    "epoch_length": epoch, "extension_budget": 65536, "dealing_timeout": 6, "complaint_window": 1,
+    "request_timeout": 2, "max_attempts": 3, "nonce_pool_target": 64, "nonce_batch": 32,
+    "retirement_delay": 10, "max_message_len": 1024, "max_context_len": 256, "session_retention": 8}}
+json.dump(g, open(path, "w"), indent=2)
+PY
         for i in $(seq 0 $((n - 1))); do
-            t="$("$mpcd" init --home "$dir/mpcd$i" --cometbft-home "$dir/node$i" --abci "127.0.0.1:$(port "$i" 2)" --metrics "127.0.0.1:$(port "$i" 3)")"
-            addr="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["address"].lower())' "$dir/node$i/config/priv_validator_key.json")"
-            transports="$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d[sys.argv[2]]=sys.argv[3]; print(json.dumps(d))' "$transports" "$addr" "$t")"
+            "$mpcd" init --home "$dir/mpcd$i" --cometbft-home "$dir/node$i" --abci "127.0.0.1:$(port "$i" 2)" --metrics "127.0.0.1:$(port "$i" 3)" > /dev/null
+            "$mpcd" genesis add-transport-key --genesis "$genesis" --home "$dir/mpcd$i" > /dev/null
             configure_node "$i" "$peers"
         done
         # A funded account for clients of the localnet: $dir/faucet.key.
         faucet="$("$mpcd" keygen --out "$dir/faucet.key" | python3 -c 'import json,sys; print(json.load(sys.stdin)["account"])')"
-        python3 - "$dir" "$n" "$transports" "$epoch" "$faucet" <<'PY'
-import json, sys
-d, n, transports, epoch, faucet = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-g = json.load(open(f"{d}/node0/config/genesis.json"))
-g.setdefault("consensus_params", {}).setdefault("abci", {})["vote_extensions_enable_height"] = "2"
-g["app_state"] = {"transport_keys": transports, "accounts": {faucet: "1000000000000000"}, "params": {
-    "epoch_length": epoch, "extension_budget": 65536, "dealing_timeout": 6, "complaint_window": 1,
-    "request_timeout": 2, "max_attempts": 3, "nonce_pool_target": 64, "nonce_batch": 32,
-    "retirement_delay": 10, "max_message_len": 1024, "max_context_len": 256, "session_retention": 8}}
-for i in range(n):
-    json.dump(g, open(f"{d}/node{i}/config/genesis.json", "w"), indent=2)
-PY
+        "$mpcd" genesis add-account --genesis "$genesis" "$faucet" 1000000000000000 > /dev/null
+        "$mpcd" genesis validate "$genesis" > /dev/null
+        for i in $(seq 1 $((n - 1))); do cp "$genesis" "$dir/node$i/config/genesis.json"; done
         : > "$dir/pids"
         printf 'mpcd=%q\ncometbft=%q\nbase=%q\ncommit=%q\n' "$mpcd" "$cometbft" "$base" "$commit" > "$dir/binaries"
         for i in $(seq 0 $((n - 1))); do start_node "$i"; done

@@ -44,6 +44,26 @@ pub mod code {
     pub const LIMIT: u32 = 11;
     /// A message is invalid.
     pub const INVALID: u32 = 12;
+
+    /// What a code means, in a few words.
+    pub fn meaning(code: u32) -> &'static str {
+        match code {
+            OK => "ok",
+            MALFORMED => "not a transaction",
+            BAD_SIGNATURE => "bad signature",
+            BAD_SEQUENCE => "wrong sequence",
+            RESERVED => "reserved tag",
+            WRONG_CHAIN => "wrong chain id",
+            INSUFFICIENT_FEE => "fee too low",
+            GAS_LIMIT => "gas limit too high",
+            BLOCK_FULL => "block gas used up",
+            INSUFFICIENT_FUNDS => "insufficient funds",
+            OUT_OF_GAS => "out of gas",
+            LIMIT => "account limit reached",
+            INVALID => "invalid message",
+            _ => "unknown code",
+        }
+    }
 }
 
 /// A refused or failed transaction: a code and one line saying what and what to do.

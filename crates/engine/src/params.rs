@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// Tunable parameters. All durations are in blocks.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Params {
     /// Blocks between proactive refreshes.
     pub epoch_length: u64,

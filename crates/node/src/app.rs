@@ -16,7 +16,7 @@ use tendermint_proto::v0_38::abci::{
     ResponseFinalizeBlock, ResponseInfo, ResponseInitChain, ResponsePrepareProposal, ResponseProcessProposal, ResponseQuery, ResponseVerifyVoteExtension,
 };
 use tss_crypto::Encode;
-use tss_engine::types::{Callback, Event as EngineEvent, Outcome};
+use tss_engine::types::{Callback, Event as EngineEvent};
 use tss_engine::{BlockInput, EngineState, LocalSecrets, Store};
 
 const NODE_PREFIX: &[u8] = b"node/";
@@ -118,23 +118,39 @@ impl Inner {
     }
 }
 
+/// For each keyset: whether this validator holds a share of its current epoch.
+fn held_shares(state: &EngineState, local: &LocalSecrets) -> Vec<(u64, bool)> {
+    let held = local.held_epochs();
+    state
+        .keysets
+        .iter()
+        .map(|(id, k)| {
+            let current = k.current.and_then(|g| k.generations.get(&g).and_then(|gen| gen.epoch_at(state.meta.height)).map(|(e, _)| (*id, g, e)));
+            (*id, current.is_some_and(|c| held.contains(&c)))
+        })
+        .collect()
+}
+
 fn event(kind: &str, attrs: &[(&str, String)]) -> Event {
     Event { r#type: kind.to_owned(), attributes: attrs.iter().map(|(k, v)| EventAttribute { key: (*k).to_owned(), value: v.clone(), index: true }).collect() }
 }
 
+/// The ABCI event of a JSON object of the engine's vocabulary (`tss_engine::json`): type
+/// `tss.<type>`, one attribute per field (strings as they are, other values as JSON text).
+fn json_event(value: &serde_json::Value) -> Event {
+    let kind = value.get("type").and_then(serde_json::Value::as_str).unwrap_or("unknown");
+    let attrs: Vec<(&str, String)> = value
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| k.as_str() != "type")
+        .map(|(k, v)| (k.as_str(), v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
+        .collect();
+    event(&format!("tss.{kind}"), &attrs)
+}
+
 fn callback_event(cb: &Callback) -> Event {
-    let mut attrs = vec![("request", cb.request.to_string()), ("requester", hex::encode(&cb.requester))];
-    match &cb.outcome {
-        Outcome::Signature { signature, public_key } => {
-            attrs.extend([("outcome", "signature".to_owned()), ("signature", hex::encode(signature)), ("public_key", hex::encode(public_key))]);
-        }
-        Outcome::Plaintext(p) => attrs.extend([("outcome", "plaintext".to_owned()), ("plaintext", hex::encode(p))]),
-        Outcome::Reencrypted { u, v } => attrs.extend([("outcome", "reencrypted".to_owned()), ("u", hex::encode(u)), ("v", hex::encode(v))]),
-        Outcome::KeysetReady { keyset, public_key } => attrs.extend([("outcome", "keyset_ready".to_owned()), ("keyset", keyset.to_string()), ("public_key", hex::encode(public_key))]),
-        Outcome::KeysetDeleted { keyset } => attrs.extend([("outcome", "keyset_deleted".to_owned()), ("keyset", keyset.to_string())]),
-        Outcome::Failed { reason } => attrs.extend([("outcome", "failed".to_owned()), ("reason", reason.clone())]),
-    }
-    event("tss.callback", &attrs)
+    json_event(&tss_engine::json::callback_json(cb))
 }
 
 fn app_event(e: &tss_app::exec::AppEvent) -> Event {
@@ -142,12 +158,7 @@ fn app_event(e: &tss_app::exec::AppEvent) -> Event {
 }
 
 fn engine_event(e: &EngineEvent) -> Event {
-    let json = serde_json::to_value(e).unwrap_or_default();
-    let (kind, body) = match json.as_object().and_then(|o| o.iter().next()) {
-        Some((k, v)) => (k.clone(), v.clone()),
-        None => ("Unknown".to_owned(), serde_json::Value::Null),
-    };
-    event(&format!("tss.{kind}"), &[("detail", body.to_string())])
+    json_event(&tss_engine::json::event_json(e))
 }
 
 impl Application for App {
@@ -309,7 +320,7 @@ impl Application for App {
         if !inner.persist_local() {
             return ResponseExtendVote::default();
         }
-        self.metrics.extension_bytes.store(ext.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        self.metrics.extension_bytes.set(i64::try_from(ext.len()).unwrap_or(i64::MAX));
         ResponseExtendVote { vote_extension: ext.into() }
     }
 
@@ -436,6 +447,7 @@ impl Application for App {
         }
         if let (Some(state), Some(local)) = (&inner.state, &mut inner.local) {
             local.sync(state, &mut inner.rng);
+            self.metrics.record_shares(&held_shares(state, local));
         }
         inner.persist_local();
         // CometBFT rechecks its mempool next, in order, against the new state.

@@ -15,11 +15,62 @@ pub struct Config {
     pub validator_address: String,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `tss_engine=debug,info`.
     pub log: String,
+    /// CometBFT's home: `start` checks that its `config/priv_validator_key.json` is the
+    /// validator the secret store was made for. Empty with a remote signer (then
+    /// `validator_address` alone is checked).
+    #[serde(default)]
+    pub cometbft_home: String,
+}
+
+/// The default metrics address: CometBFT's own Prometheus endpoint takes 26660.
+pub const DEFAULT_METRICS: &str = "127.0.0.1:26670";
+
+/// A validator's identity as CometBFT's `config/priv_validator_key.json` holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CometIdentity {
+    /// The consensus address: the first 20 bytes of SHA-256 of the key.
+    pub address: [u8; 20],
+    /// The Ed25519 consensus public key.
+    pub public_key: [u8; 32],
+}
+
+/// Reads and checks `<cometbft_home>/config/priv_validator_key.json`: an Ed25519 key whose
+/// address matches it.
+pub fn cometbft_identity(cometbft_home: &Path) -> anyhow::Result<CometIdentity> {
+    use base64::Engine;
+    use sha2::Digest;
+    let path = cometbft_home.join("config").join("priv_validator_key.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("{}: {e} (is this CometBFT's home? `cometbft init --home DIR` creates it)", path.display()))?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: not JSON: {e}", path.display()))?;
+    let kind = v.pointer("/pub_key/type").and_then(serde_json::Value::as_str).unwrap_or_default();
+    if kind != "tendermint/PubKeyEd25519" {
+        anyhow::bail!("{}: pub_key.type is {kind:?}: only Ed25519 consensus keys (tendermint/PubKeyEd25519) are supported", path.display());
+    }
+    let public_key: [u8; 32] = v
+        .pointer("/pub_key/value")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| anyhow::anyhow!("{}: pub_key.value is not a base64 32-byte Ed25519 key", path.display()))?;
+    let mut address = [0u8; 20];
+    address.copy_from_slice(sha2::Sha256::digest(public_key).get(..20).unwrap_or(&[0; 20]));
+    let written = v.get("address").and_then(serde_json::Value::as_str).unwrap_or_default();
+    if !written.eq_ignore_ascii_case(&hex::encode(address)) {
+        anyhow::bail!("{}: address {written:?} is not the address of its pub_key ({}): the file was edited or mixed up; restore it from backup", path.display(), hex::encode_upper(address));
+    }
+    Ok(CometIdentity { address, public_key })
+}
+
+/// A validator address given in hex (20 bytes, any case, `0x` allowed).
+pub fn parse_validator_address(s: &str) -> Result<[u8; 20], String> {
+    let t = s.trim();
+    let t = t.strip_prefix("0x").unwrap_or(t);
+    hex::decode(t).ok().and_then(|b| b.try_into().ok()).ok_or_else(|| format!("{s:?} is not a validator address (40 hex digits, as in CometBFT's priv_validator_key.json)"))
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { abci_listen: "127.0.0.1:26658".into(), metrics_listen: "127.0.0.1:26660".into(), validator_address: String::new(), log: "info".into() }
+        Self { abci_listen: "127.0.0.1:26658".into(), metrics_listen: DEFAULT_METRICS.into(), validator_address: String::new(), log: "info".into(), cometbft_home: String::new() }
     }
 }
 
@@ -51,7 +102,10 @@ const HEADER: &str = "# mpcd node configuration. Every key is documented; defaul
 #                    Keep it on loopback: the ABCI connection is not authenticated.
 # metrics_listen:    Prometheus text endpoint (GET /metrics).
 # validator_address: this validator's consensus address, hex; `mpcd init --cometbft-home` fills
-#                    it from CometBFT's config/priv_validator_key.json.
+#                    it from CometBFT's config/priv_validator_key.json. The secret store is
+#                    bound to it: `mpcd start` refuses a store made for another validator.
+# cometbft_home:     CometBFT's home; `mpcd start` checks its priv_validator_key.json is this
+#                    validator. Leave empty with a remote signer.
 # log:               tracing filter, e.g. \"info\" or \"tss_engine=debug,info\"; RUST_LOG overrides.
 ";
 

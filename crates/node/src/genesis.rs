@@ -66,6 +66,12 @@ pub enum GenesisError {
     /// Validators with different powers.
     #[error("genesis validators have different powers ({0:?}): every validator has the same consensus power here (bond decides membership, not weight; docs/node.md)")]
     UnequalPower(Vec<i64>),
+    /// `app_state` has a field this chain does not read.
+    #[error("genesis app_state has an unknown field {0:?}: the fields are transport_keys, params, app_params, accounts and genesis_bond (docs/params.md)")]
+    UnknownField(String),
+    /// A transport key names no genesis validator.
+    #[error("genesis app_state.transport_keys has a key for {0}, which is not a genesis validator: remove it, or fix the address (CometBFT's priv_validator_key.json)")]
+    StrayTransportKey(String),
     /// Vote extensions are never enabled.
     #[error("consensus_params.abci.vote_extensions_enable_height is {0}: the engine runs on vote extensions; set it to 1 or more in genesis.json")]
     ExtensionsDisabled(i64),
@@ -94,6 +100,9 @@ pub fn read(request: &RequestInitChain) -> Result<Genesis, GenesisError> {
         serde_json::from_slice(&request.app_state_bytes).map_err(|e| GenesisError::AppState(e.to_string()))?
     };
     let app_state = app_state.as_object().ok_or_else(|| GenesisError::AppState("not an object".into()))?;
+    if let Some(unknown) = app_state.keys().find(|k| !APP_STATE_KEYS.contains(&k.as_str())) {
+        return Err(GenesisError::UnknownField(unknown.clone()));
+    }
     let params = match app_state.get("params") {
         Some(p) => serde_json::from_value::<Params>(p.clone()).map_err(|e| GenesisError::Params(e.to_string()))?,
         None => {
@@ -126,16 +135,19 @@ pub fn read(request: &RequestInitChain) -> Result<Genesis, GenesisError> {
     if powers.len() > 1 {
         return Err(GenesisError::UnequalPower(powers.into_iter().collect()));
     }
-    let transports = app_state.get("transport_keys").and_then(Value::as_object);
+    let transports = transport_keys(app_state.get("transport_keys"))?;
     let mut validators = Vec::new();
     let mut consensus_keys = Vec::new();
     for (i, v) in request.validators.iter().enumerate() {
         let Some(Sum::Ed25519(pk)) = v.pub_key.as_ref().and_then(|k| k.sum.clone()) else { return Err(GenesisError::KeyType(i)) };
         let key: [u8; 32] = pk.as_slice().try_into().map_err(|_| GenesisError::KeyType(i))?;
         let address = Sha256::digest(key).get(..20).map(<[u8]>::to_vec).unwrap_or_default();
-        let transport = transport_key(transports.and_then(|t| t.get(&hex::encode(&address)))).map_err(|why| GenesisError::Transport { address: hex::encode(&address), why })?;
+        let transport = transport_key(transports.get(&hex::encode(&address))).map_err(|why| GenesisError::Transport { address: hex::encode(&address), why })?;
         consensus_keys.push((address.clone(), key));
         validators.push(Validator { address, power: u64::try_from(v.power).unwrap_or(0), transport });
+    }
+    if let Some(stray) = transports.keys().find(|a| !validators.iter().any(|v| hex::encode(&v.address) == **a)) {
+        return Err(GenesisError::StrayTransportKey(stray.clone()));
     }
     if validators.is_empty() {
         return Err(GenesisError::NoValidators);
@@ -153,6 +165,87 @@ pub fn read(request: &RequestInitChain) -> Result<Genesis, GenesisError> {
         }
     }
     Ok(Genesis { validators, consensus_keys, params, vote_extensions_from: u64::try_from(enable).unwrap_or(1), app_params, balances, genesis_bond })
+}
+
+/// The fields `app_state` may have; any other is a typo that would silently be ignored.
+pub const APP_STATE_KEYS: [&str; 5] = ["transport_keys", "params", "app_params", "accounts", "genesis_bond"];
+
+/// `app_state.transport_keys` by lowercase address hex (CometBFT writes addresses in uppercase,
+/// `mpcd` in lowercase: both are accepted, but one address given twice is refused).
+fn transport_keys(value: Option<&Value>) -> Result<std::collections::BTreeMap<String, Value>, GenesisError> {
+    let mut keys = std::collections::BTreeMap::new();
+    let Some(value) = value else { return Ok(keys) };
+    let map = value.as_object().ok_or_else(|| GenesisError::AppState("app_state.transport_keys is not an object of validator address hex -> key hex".into()))?;
+    for (address, key) in map {
+        let lower = address.trim().trim_start_matches("0x").to_ascii_lowercase();
+        if keys.insert(lower.clone(), key.clone()).is_some() {
+            return Err(GenesisError::AppState(format!("app_state.transport_keys names validator {lower} twice (addresses are compared ignoring case)")));
+        }
+    }
+    Ok(keys)
+}
+
+/// The consensus addresses of the genesis validators.
+pub fn validator_addresses(request: &RequestInitChain) -> Result<Vec<[u8; 20]>, GenesisError> {
+    request
+        .validators
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let Some(Sum::Ed25519(pk)) = v.pub_key.as_ref().and_then(|k| k.sum.clone()) else { return Err(GenesisError::KeyType(i)) };
+            let mut a = [0u8; 20];
+            a.copy_from_slice(Sha256::digest(&pk).get(..20).unwrap_or(&[0; 20]));
+            Ok(a)
+        })
+        .collect()
+}
+
+/// The `InitChain` request CometBFT makes from a genesis.json (its JSON: numbers as strings,
+/// keys in base64), so `mpcd genesis validate` runs exactly [`read`].
+pub fn from_json(g: &Value) -> Result<RequestInitChain, String> {
+    use base64::Engine;
+    use tendermint_proto::v0_38::abci::ValidatorUpdate;
+    use tendermint_proto::v0_38::crypto::PublicKey;
+    use tendermint_proto::v0_38::types::{AbciParams, BlockParams, ConsensusParams};
+    let int = |v: Option<&Value>, what: &str| -> Result<Option<i64>, String> {
+        match v {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => s.parse().map(Some).map_err(|_| format!("{what} is {s:?}, not a whole number")),
+            Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| format!("{what} is {n}, not a whole number")),
+            Some(other) => Err(format!("{what} is {other}, not a whole number")),
+        }
+    };
+    let chain_id = g.get("chain_id").and_then(Value::as_str).filter(|c| !c.is_empty()).ok_or("no chain_id")?.to_owned();
+    let mut validators = Vec::new();
+    for (i, v) in g.get("validators").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        let kind = v.pointer("/pub_key/type").and_then(Value::as_str).unwrap_or_default();
+        let key = v.pointer("/pub_key/value").and_then(Value::as_str).and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok()).ok_or(format!("validators[{i}].pub_key.value is not base64"))?;
+        let sum = match kind {
+            "tendermint/PubKeyEd25519" => Sum::Ed25519(key),
+            "tendermint/PubKeySecp256k1" => Sum::Secp256k1(key),
+            other => return Err(format!("validators[{i}].pub_key.type {other:?} is not a CometBFT key type")),
+        };
+        let power = int(v.get("power"), &format!("validators[{i}].power"))?.ok_or(format!("validators[{i}] has no power"))?;
+        validators.push(ValidatorUpdate { pub_key: Some(PublicKey { sum: Some(sum) }), power });
+    }
+    let block = g.pointer("/consensus_params/block");
+    let consensus_params = ConsensusParams {
+        block: Some(BlockParams { max_bytes: int(block.and_then(|b| b.get("max_bytes")), "consensus_params.block.max_bytes")?.unwrap_or(22_020_096), max_gas: int(block.and_then(|b| b.get("max_gas")), "consensus_params.block.max_gas")?.unwrap_or(-1) }),
+        abci: Some(AbciParams { vote_extensions_enable_height: int(g.pointer("/consensus_params/abci/vote_extensions_enable_height"), "consensus_params.abci.vote_extensions_enable_height")?.unwrap_or(0) }),
+        ..Default::default()
+    };
+    let app_state = match g.get("app_state") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(v) => serde_json::to_vec(v).map_err(|e| e.to_string())?,
+    };
+    Ok(RequestInitChain {
+        chain_id,
+        validators,
+        consensus_params: Some(consensus_params),
+        app_state_bytes: app_state.into(),
+        initial_height: int(g.get("initial_height"), "initial_height")?.unwrap_or(1),
+        ..Default::default()
+    })
 }
 
 fn transport_key(value: Option<&Value>) -> Result<[u8; 32], &'static str> {
@@ -258,5 +351,57 @@ mod tests {
     fn a_block_too_small_for_the_extensions_stops_init_chain() {
         let err = read(&request(4, &[true; 4], 2, 100_000, None)).unwrap_err();
         assert!(matches!(err, GenesisError::BlockTooSmall { validators: 4, .. }), "{err}");
+    }
+
+    #[test]
+    fn transport_keys_match_any_case_and_mismatches_stop_init_chain() {
+        let upper = |r: RequestInitChain| {
+            let mut state: serde_json::Value = serde_json::from_slice(&r.app_state_bytes).unwrap();
+            let keys: serde_json::Map<String, Value> = state["transport_keys"].as_object().unwrap().iter().map(|(k, v)| (k.to_uppercase(), v.clone())).collect();
+            state["transport_keys"] = Value::Object(keys);
+            RequestInitChain { app_state_bytes: serde_json::to_vec(&state).unwrap().into(), ..r }
+        };
+        assert_eq!(read(&upper(request(4, &[true; 4], 2, 22_020_096, None))).unwrap().validators.len(), 4, "CometBFT's uppercase addresses are accepted");
+        let mut stray = request(4, &[true; 4], 2, 22_020_096, None);
+        let mut state: serde_json::Value = serde_json::from_slice(&stray.app_state_bytes).unwrap();
+        state["transport_keys"]["00112233445566778899aabbccddeeff00112233"] = state["transport_keys"].as_object().unwrap().values().next().unwrap().clone();
+        stray.app_state_bytes = serde_json::to_vec(&state).unwrap().into();
+        assert!(matches!(read(&stray).unwrap_err(), GenesisError::StrayTransportKey(_)));
+    }
+
+    #[test]
+    fn typos_in_app_state_or_params_stop_init_chain() {
+        let typo = with_app_state(request(4, &[true; 4], 2, 22_020_096, None), "parmas", serde_json::json!({ "epoch_length": 5 }));
+        assert_eq!(read(&typo).unwrap_err(), GenesisError::UnknownField("parmas".into()));
+        let mut params = serde_json::to_value(Params::default()).unwrap();
+        params["epoch_lenght"] = serde_json::json!(5);
+        let err = read(&request(4, &[true; 4], 2, 22_020_096, Some(params))).unwrap_err();
+        assert!(err.to_string().contains("epoch_lenght"), "{err}");
+    }
+
+    #[test]
+    fn a_cometbft_genesis_file_reads_as_its_init_chain() {
+        let r = request(4, &[true; 4], 2, 22_020_096, None);
+        let validators: Vec<Value> = r
+            .validators
+            .iter()
+            .map(|v| {
+                let Some(Sum::Ed25519(k)) = v.pub_key.as_ref().unwrap().sum.clone() else { unreachable!() };
+                serde_json::json!({ "address": "", "pub_key": { "type": "tendermint/PubKeyEd25519", "value": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, k) }, "power": "10", "name": "" })
+            })
+            .collect();
+        let file = serde_json::json!({
+            "chain_id": "c", "initial_height": "1",
+            "consensus_params": { "block": { "max_bytes": "22020096", "max_gas": "-1" }, "abci": { "vote_extensions_enable_height": "2" } },
+            "validators": validators,
+            "app_state": serde_json::from_slice::<Value>(&r.app_state_bytes).unwrap(),
+        });
+        let parsed = from_json(&file).unwrap();
+        assert_eq!(parsed.validators, r.validators);
+        assert_eq!(read(&parsed).unwrap().validators, read(&r).unwrap().validators);
+        assert_eq!(validator_addresses(&parsed).unwrap().len(), 4);
+        let mut bad = file.clone();
+        bad["validators"][0]["power"] = serde_json::json!("ten");
+        assert!(from_json(&bad).unwrap_err().contains("validators[0].power"));
     }
 }

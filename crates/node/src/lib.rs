@@ -1,10 +1,12 @@
 #![doc = include_str!("../README.md")]
 
 pub mod app;
+pub mod cli;
 pub mod config;
 pub mod db;
 pub mod genesis;
 pub mod glue;
+pub mod keyring;
 pub mod metrics;
 pub mod query;
 pub mod rpc;

@@ -2,6 +2,7 @@
 //! clients.
 
 use serde_json::{json, Value};
+use tss_crypto::Encode;
 use tss_engine::state::Owner;
 use tss_engine::EngineState;
 
@@ -32,6 +33,39 @@ pub fn answer<S: tss_engine::Store + ?Sized>(state: Option<&EngineState>, db: &S
                 })
                 .collect(),
         ),
+        "/keyset" => {
+            let id = u64::from_be_bytes(data.try_into().map_err(|_| "a keyset id is 8 bytes, big-endian")?);
+            let k = state.keysets.get(&id).ok_or_else(|| format!("no keyset {id}: `mpcd query keysets` lists them"))?;
+            let generations: Vec<Value> = k
+                .generations
+                .iter()
+                .map(|(g, gen)| {
+                    let epochs: Vec<Value> = gen
+                        .epochs
+                        .iter()
+                        .map(|(e, ek)| {
+                            let set = tss_crypto::PublicKeySet::from_bytes(&ek.public).ok();
+                            json!({ "epoch": e, "active_from": ek.active_from, "threshold": set.as_ref().map(tss_crypto::PublicKeySet::threshold), "members": set.as_ref().map(tss_crypto::PublicKeySet::len) })
+                        })
+                        .collect();
+                    json!({ "generation": g, "group_key": hex::encode(gen.group_key), "retire_at": gen.retire_at, "epochs": epochs })
+                })
+                .collect();
+            let owner = match &k.owner {
+                Owner::Network => "network".to_owned(),
+                Owner::Requester(r) => tss_app::Address::from_slice(r).map_or_else(|_| hex::encode(r), |a| bech32(&a)),
+            };
+            let status = if k.current.is_some() { "ready" } else { "generating" };
+            json!({ "id": id, "owner": owner, "status": status, "current_generation": k.current, "requested_threshold": k.threshold, "generations": generations })
+        }
+        "/request" => {
+            let id = u64::from_be_bytes(data.try_into().map_err(|_| "a request id is 8 bytes, big-endian")?);
+            match state.requests.get(&id) {
+                // Finished requests leave state; their callbacks are in the block events.
+                None => Value::Null,
+                Some(r) => json!({ "type": "request", "request": id, "status": "pending", "requester": hex::encode(&r.requester), "keyset": r.keyset, "generation": r.generation, "submitted": r.submitted, "attempts": r.attempts }),
+            }
+        }
         "/blame" => Value::Object(state.blame.iter().map(|(v, reasons)| (hex::encode(v), json!(reasons.iter().map(|(r, n)| (format!("{r:?}"), n)).collect::<std::collections::BTreeMap<_, _>>()))).collect()),
         "/params" => serde_json::to_value(&state.meta.params).map_err(|e| e.to_string())?,
         "/validators" => Value::Array(state.meta.validators.iter().map(|v| json!({ "address": hex::encode(&v.address), "power": v.power, "transport": hex::encode(v.transport) })).collect()),
@@ -53,7 +87,7 @@ pub fn answer<S: tss_engine::Store + ?Sized>(state: Option<&EngineState>, db: &S
                 .collect(),
         ),
         "/height" => json!({ "height": state.meta.height }),
-        other => return Err(format!("unknown query path {other:?}; try /network_key, /keysets, /blame, /params, /app_params, /validators, /staking_validators, /requests, /sessions, /account, /height")),
+        other => return Err(format!("unknown query path {other:?}; try /network_key, /keysets, /keyset, /request, /blame, /params, /app_params, /validators, /staking_validators, /requests, /sessions, /account, /height")),
     };
     Ok(value.to_string().into_bytes())
 }

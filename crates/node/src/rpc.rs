@@ -40,6 +40,32 @@ pub fn block_events(rpc: &str, height: u64) -> anyhow::Result<Vec<Value>> {
     Ok(r.get("finalize_block_events").and_then(Value::as_array).cloned().unwrap_or_default())
 }
 
+/// CometBFT's `/status`.
+pub fn status(rpc: &str) -> anyhow::Result<Value> {
+    get(rpc, "status")
+}
+
+/// A transaction by hash (`/tx`): its height and result.
+pub fn tx(rpc: &str, hash_hex: &str) -> anyhow::Result<Value> {
+    get(rpc, &format!("tx?hash=0x{hash_hex}"))
+}
+
+/// Heights of blocks whose FinalizeBlock events match `query` (CometBFT's kv indexer).
+pub fn block_search(rpc: &str, query: &str) -> anyhow::Result<Vec<u64>> {
+    let q: String = query.bytes().map(|b| if b.is_ascii_alphanumeric() || b"._-".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+    let r = get(rpc, &format!("block_search?query=%22{q}%22&per_page=10"))?;
+    Ok(r.get("blocks").and_then(Value::as_array).into_iter().flatten().filter_map(|b| b.pointer("/block/header/height")?.as_str()?.parse().ok()).collect())
+}
+
+/// A number CometBFT's JSON writes as a string (`"42"`), as a JSON number.
+pub fn number(v: Option<&Value>) -> Value {
+    match v {
+        Some(Value::String(s)) => s.parse::<i64>().map_or_else(|_| Value::String(s.clone()), Value::from),
+        Some(other) => other.clone(),
+        None => Value::Null,
+    }
+}
+
 /// The latest block height.
 pub fn latest_height(rpc: &str) -> anyhow::Result<u64> {
     let s = get(rpc, "status")?;

@@ -38,7 +38,7 @@ fn cometbft() -> PathBuf {
     }
     let home = std::env::var("HOME").unwrap_or_default();
     let p = Path::new(&home).join("go/bin/cometbft");
-    assert!(p.exists(), "cometbft not found: run .ci/install-cometbft (builds CometBFT v0.38 with Go) or set CMTBFT_BIN");
+    assert!(p.exists(), "cometbft not found: run scripts/install-deps (builds the pinned CometBFT with Go) or set CMTBFT_BIN");
     p
 }
 
@@ -315,6 +315,28 @@ fn paused_validator_forces_later_rounds_and_requests_complete(net: &Localnet) {
     });
 }
 
+fn keyring_client_signs_and_finds_its_results(net: &Localnet) {
+    let ring = net.dir.path().join("keyring");
+    let ring = ring.to_str().unwrap();
+    let node = rpc(0).replace("http://", "tcp://");
+    let faucet = net.dir.path().join("faucet.key");
+    net.mpcd(&["keys", "import", "faucet", faucet.to_str().unwrap(), "--keyring-backend", "test", "--keyring-dir", ring]).unwrap();
+    let alice = net.mpcd(&["keys", "add", "alice", "--keyring-backend", "test", "--keyring-dir", ring, "--output", "json"]).unwrap();
+    let address = alice["address"].as_str().unwrap();
+    assert_eq!(alice["mnemonic"].as_str().unwrap().split(' ').count(), 24, "{alice}");
+    net.mpcd(&["tx", "bank", "send", address, "20000000", "--from", "faucet", "--keyring-backend", "test", "--keyring-dir", ring, "--node", &node]).unwrap_or_else(|e| panic!("{e}"));
+    let signed = net.mpcd(&["tx", "sign", "--message-hex", "0x00ff", "--from", "alice", "--keyring-backend", "test", "--keyring-dir", ring, "--node", &node, "--wait"]).unwrap_or_else(|e| panic!("{e}\n{}", net.logs()));
+    assert_eq!((signed["type"].as_str(), signed["outcome"].as_str()), (Some("callback"), Some("signature")), "{signed}");
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&hex::decode(signed["public_key"].as_str().unwrap()).unwrap().try_into().unwrap()).unwrap();
+    key.verify_strict(&[0x00, 0xff], &ed25519_dalek::Signature::from_slice(&hex::decode(signed["signature"].as_str().unwrap()).unwrap()).unwrap()).expect("a hex message is signed as its bytes");
+    let sent = net.mpcd(&["tx", "sign", "--message", "later", "--from", "alice", "--keyring-backend", "test", "--keyring-dir", ring, "--node", &node, "--sync"]).unwrap();
+    let hash = sent["hash"].as_str().unwrap().to_owned();
+    let found = wait_for("the --sync transaction in a block", Duration::from_secs(30), net, || net.mpcd(&["query", "tx", &hash, "--node", &node]).ok());
+    let id = found["requests"][0].as_u64().unwrap_or_else(|| panic!("{found}"));
+    let answered = wait_for("the request's callback", Duration::from_secs(30), net, || net.mpcd(&["query", "request", &id.to_string(), "--node", &node]).ok().filter(|r| r["type"] == "callback"));
+    assert_eq!(answered["outcome"], "signature", "{answered}");
+}
+
 #[test]
 fn four_validators_on_cometbft_run_the_whole_lifecycle() {
     let net = Localnet::start();
@@ -338,7 +360,7 @@ fn four_validators_on_cometbft_run_the_whole_lifecycle() {
     let faucet = net.dir.path().join("faucet.key");
     let sent = net.mpcd(&["tx", "--rpc", &rpc(0), "--key", faucet.to_str().unwrap(), "bank", "send", &bech32, "50000000"]).unwrap_or_else(|e| panic!("{e}\n{}", net.logs()));
     assert!(sent["height"].as_u64().is_some(), "{sent}");
-    let funded = net.mpcd(&["query", "account", "--rpc", &rpc(1), "--key", key_file.to_str().unwrap()]).unwrap();
+    let funded = net.mpcd(&["query", "account", &bech32, "--node", &rpc(1).replace("http://", "tcp://")]).unwrap();
     assert_eq!(funded["balance"], "50000000", "{funded}");
     // A transaction without enough fee is refused with what to do.
     let cheap = net.mpcd(&["tx", "--rpc", &rpc(1), "--key", key_file.to_str().unwrap(), "--fees", "0", "sign", "--message", "free"]).unwrap_err();
@@ -351,6 +373,10 @@ fn four_validators_on_cometbft_run_the_whole_lifecycle() {
     let public_key: [u8; 32] = hex::decode(signed["public_key"].as_str().unwrap()).unwrap().try_into().unwrap();
     let signature = ed25519_dalek::Signature::from_slice(&hex::decode(signed["signature"].as_str().unwrap()).unwrap()).unwrap();
     ed25519_dalek::VerifyingKey::from_bytes(&public_key).unwrap().verify_strict(b"hello cometbft", &signature).expect("signature verifies");
+
+    // The Cosmos-shaped client: a keyring key signs with --from against a tcp:// node; --sync
+    // returns a hash whose result `query tx` finds, and `query request` the callback.
+    keyring_client_signs_and_finds_its_results(&net);
 
     // A ciphertext made by a plain X25519 client, threshold-decrypted.
     let x25519_key: [u8; 32] = hex::decode(network_key["x25519"].as_str().unwrap()).unwrap().try_into().unwrap();
