@@ -105,7 +105,11 @@ pub fn run(cmd: KeysCommand, args: &KeyringArgs) -> anyhow::Result<()> {
             let info = ring.add(&name, &key, "mnemonic", ask(true))?;
             let mut value = info_json(&info, &args.prefix)?;
             match (&mnemonic, output) {
-                (Some(words), Output::Json) => value["mnemonic"] = json!(words.as_str()),
+                (Some(words), Output::Json) => {
+                    if let Some(o) = value.as_object_mut() {
+                        o.insert("mnemonic".into(), json!(words.as_str()));
+                    }
+                }
                 (Some(words), Output::Text) => {
                     print(&value, Output::Text);
                     println!("\n**Write this mnemonic down and keep it safe: it is the only way to recover this key.**\n\n{}", words.as_str());

@@ -24,8 +24,9 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// The top-level commands.
+/// The top-level commands (parsed once per process, so the size of `Tx` does not matter).
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Create a node home for the validator whose CometBFT home is given: config.toml, the store
     /// key and the encrypted secret store with a new X25519 communication key bound to that

@@ -463,7 +463,11 @@ fn broadcast(send: &SendArgs, tx: &[u8]) -> anyhow::Result<()> {
     if send.wait {
         match requests.first() {
             Some(id) => out = wait_callback(node, *id, height)?,
-            None => out["note"] = json!("--wait: this transaction made no request, so there is no callback to wait for"),
+            None => {
+                if let Some(o) = out.as_object_mut() {
+                    o.insert("note".into(), json!("--wait: this transaction made no request, so there is no callback to wait for"));
+                }
+            }
         }
     }
     print(&out, send.output);
