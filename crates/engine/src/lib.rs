@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod context;
 pub mod extension;
+pub mod json;
 pub mod local;
 pub mod merkle;
 pub mod params;
