@@ -42,6 +42,8 @@ pub fn event_json(e: &Event) -> Value {
         }
         Event::GenerationRetired { keyset, generation } => json!({ "type": "generation_retired", "keyset": keyset, "generation": generation }),
         Event::RotationScheduled { reason } => json!({ "type": "rotation_scheduled", "reason": reason }),
+        Event::KeysetFrozen { keyset, frozen } => json!({ "type": "keyset_frozen", "keyset": keyset, "frozen": frozen }),
+        Event::ParamsChanged { ok, reason } => json!({ "type": "params_changed", "ok": ok, "reason": reason }),
     }
 }
 
@@ -127,10 +129,12 @@ mod tests {
             Event::TransportKeyRotated { validator: vec![6], transport: [7; 32] },
             Event::GenerationRetired { keyset: 0, generation: 1 },
             Event::RotationScheduled { reason: "governance".into() },
+            Event::KeysetFrozen { keyset: 2, frozen: true },
+            Event::ParamsChanged { ok: false, reason: "params: epoch_length".into() },
         ]
     }
 
-    const EVENT_VARIANTS: usize = 12;
+    const EVENT_VARIANTS: usize = 14;
 
     fn variant_index(e: &Event) -> usize {
         match e {
@@ -146,6 +150,8 @@ mod tests {
             Event::TransportKeyRotated { .. } => 9,
             Event::GenerationRetired { .. } => 10,
             Event::RotationScheduled { .. } => 11,
+            Event::KeysetFrozen { .. } => 12,
+            Event::ParamsChanged { .. } => 13,
         }
     }
 

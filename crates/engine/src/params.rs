@@ -43,6 +43,22 @@ pub struct Params {
     /// asking cannot keep the others busy).
     #[serde(default = "default_repair_attempts")]
     pub repair_attempts: u32,
+    /// The threshold of a new key or committee is `floor(n * numerator / denominator) + 1`
+    /// (2/3 by default: compromise needs the collusion that breaks consensus safety). A change
+    /// takes effect at the next DKG or reshare; a refresh keeps its committee's threshold.
+    #[serde(default = "default_threshold_numerator")]
+    pub threshold_numerator: u32,
+    /// See `threshold_numerator`.
+    #[serde(default = "default_threshold_denominator")]
+    pub threshold_denominator: u32,
+}
+
+fn default_threshold_numerator() -> u32 {
+    2
+}
+
+fn default_threshold_denominator() -> u32 {
+    3
 }
 
 fn default_repair_attempts() -> u32 {
@@ -70,6 +86,81 @@ impl Default for Params {
             session_retention: 8,
             handover_attempts: default_handover_attempts(),
             repair_attempts: default_repair_attempts(),
+            threshold_numerator: default_threshold_numerator(),
+            threshold_denominator: default_threshold_denominator(),
         }
+    }
+}
+
+impl Params {
+    /// The threshold for a committee of `n`: `floor(n * num / den) + 1`, within `1..=n`.
+    pub fn threshold(&self, n: usize) -> u16 {
+        let n64 = n as u64;
+        let t = n64.saturating_mul(u64::from(self.threshold_numerator)) / u64::from(self.threshold_denominator.max(1)) + 1;
+        u16::try_from(t.clamp(1, n64.max(1))).unwrap_or(u16::MAX)
+    }
+
+    /// Refuses values the engine cannot run with (genesis and governance both check this).
+    pub fn validate(&self) -> Result<(), String> {
+        let bad = |what: &str| Err(format!("params: {what}"));
+        if self.epoch_length < 8 {
+            return bad("epoch_length must be at least 8 blocks (a refresh and the transport-key rotation before it need them)");
+        }
+        if !(16 * 1024..=1024 * 1024).contains(&self.extension_budget) {
+            return bad("extension_budget must be 16384 to 1048576 bytes");
+        }
+        if self.dealing_timeout < 2 || self.dealing_timeout >= self.epoch_length {
+            return bad("dealing_timeout must be at least 2 blocks and below epoch_length");
+        }
+        if self.complaint_window == 0 || self.request_timeout == 0 || self.max_attempts == 0 {
+            return bad("complaint_window, request_timeout and max_attempts must be at least 1");
+        }
+        if self.nonce_batch == 0 || self.nonce_batch > self.nonce_pool_target || self.nonce_pool_target > 4096 {
+            return bad("nonce_batch must be 1 to nonce_pool_target, and nonce_pool_target at most 4096");
+        }
+        if self.retirement_delay == 0 || self.session_retention == 0 {
+            return bad("retirement_delay and session_retention must be at least 1 block");
+        }
+        if self.max_message_len == 0 || self.max_message_len > 65536 || self.max_context_len > 1024 {
+            return bad("max_message_len must be 1 to 65536 and max_context_len at most 1024");
+        }
+        if self.handover_attempts == 0 || self.repair_attempts == 0 {
+            return bad("handover_attempts and repair_attempts must be at least 1");
+        }
+        // t > n/2 keeps a single key from being reconstructable by a minority; t <= n.
+        let (num, den) = (u64::from(self.threshold_numerator), u64::from(self.threshold_denominator));
+        if den == 0 || num >= den || 2 * num < den {
+            return bad("the threshold ratio threshold_numerator / threshold_denominator must be at least 1/2 and below 1");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_ratio_is_the_classic_two_thirds_threshold() {
+        let p = Params::default();
+        for n in 1..=300 {
+            assert_eq!(p.threshold(n), tss_crypto::default_threshold(n), "n = {n}");
+        }
+        assert_eq!(p.validate(), Ok(()));
+    }
+
+    #[test]
+    fn validation_refuses_what_the_engine_cannot_run_with() {
+        for p in [
+            Params { epoch_length: 3, ..Params::default() },
+            Params { extension_budget: 10, ..Params::default() },
+            Params { threshold_numerator: 1, threshold_denominator: 3, ..Params::default() },
+            Params { threshold_numerator: 3, threshold_denominator: 3, ..Params::default() },
+            Params { threshold_denominator: 0, ..Params::default() },
+            Params { nonce_batch: 100, nonce_pool_target: 10, ..Params::default() },
+        ] {
+            assert!(p.validate().is_err(), "{p:?}");
+        }
+        assert_eq!(Params { threshold_numerator: 1, threshold_denominator: 2, ..Params::default() }.threshold(4), 3);
     }
 }

@@ -74,6 +74,10 @@ pub struct Keyset {
     pub created_by: Option<RequestId>,
     /// Threshold requested at creation.
     pub threshold: Option<u16>,
+    /// Frozen by governance: it signs and decrypts nothing (and its open requests failed),
+    /// while its shares are still refreshed and reshared so an unfreeze finds them.
+    #[serde(default)]
+    pub frozen: bool,
 }
 
 /// What a session does.

@@ -226,6 +226,20 @@ pub enum Event {
         /// Why ("governance" or "departed members reached the threshold").
         reason: String,
     },
+    /// Governance froze or unfroze a keyset.
+    KeysetFrozen {
+        /// The keyset.
+        keyset: KeysetId,
+        /// Frozen now, or unfrozen.
+        frozen: bool,
+    },
+    /// Governance's parameter change was applied, or refused.
+    ParamsChanged {
+        /// Applied.
+        ok: bool,
+        /// Why it was refused (empty when applied).
+        reason: String,
+    },
 }
 
 /// The result delivered to the requester (the chain turns it into a `sudo` call).

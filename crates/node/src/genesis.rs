@@ -115,6 +115,7 @@ pub fn read(request: &RequestInitChain) -> Result<Genesis, GenesisError> {
         None => tss_app::AppParams::default(),
     };
     app_params.validate().map_err(GenesisError::AppParams)?;
+    params.validate().map_err(GenesisError::Params)?;
     let mut balances = Vec::new();
     for (address, amount) in app_state.get("accounts").and_then(Value::as_object).into_iter().flatten() {
         let a = tss_app::Address::parse(&app_params.address_prefix, address).map_err(|e| GenesisError::Accounts(format!("{address}: {e}")))?;

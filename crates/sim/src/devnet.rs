@@ -297,6 +297,9 @@ impl Book {
                 Report::new(format!("{} generation {generation} retired; its shares are erased", keyset_name(*keyset)), j)
             }
             Event::RotationScheduled { reason } => Report::new(format!("rotation scheduled ({reason})"), j),
+            Event::KeysetFrozen { keyset, frozen } => Report::new(format!("{} {}", keyset_name(*keyset), if *frozen { "frozen by governance" } else { "unfrozen by governance" }), j),
+            Event::ParamsChanged { ok: true, .. } => Report::new("engine parameters changed by governance".to_owned(), j),
+            Event::ParamsChanged { ok: false, reason } => Report::new(format!("governance's parameter change refused: {reason}"), j),
         }
     }
 

@@ -50,6 +50,10 @@ pub struct Inputs {
     pub membership: Vec<Membership>,
     /// Governance orders a rotation of the network key.
     pub rotate: bool,
+    /// Governance changes the engine's parameters.
+    pub params: Option<Params>,
+    /// Governance freezes (`true`) or unfreezes keysets.
+    pub freeze: Vec<(u64, bool)>,
 }
 
 /// Why the simulation stopped.
@@ -391,7 +395,7 @@ impl Network {
 
         // FinalizeBlock(h) and Commit on every node.
         let inputs = self.inputs.remove(&h).unwrap_or_default();
-        let input = BlockInput { height: h, extensions: exts, aggregates, requests: inputs.requests, membership: inputs.membership, rotate_network_key: inputs.rotate };
+        let input = BlockInput { height: h, extensions: exts, aggregates, requests: inputs.requests, membership: inputs.membership, rotate_network_key: inputs.rotate, params: inputs.params, freeze: inputs.freeze };
         let mut outputs = Vec::with_capacity(self.nodes.len());
         let mut hashes = Vec::with_capacity(self.nodes.len());
         for (k, (node, state)) in self.nodes.iter_mut().zip(self.states.iter_mut()).enumerate() {

@@ -6,7 +6,6 @@ use crate::context::{identifier, key_of};
 use crate::state::{Keyset, Owner, Session, SessionKind, SessionStatus};
 use crate::types::{Event, KeysetId, Membership, ParticipantKey, Validator, ValidatorUpdate, NETWORK_KEYSET};
 use std::collections::{BTreeMap, BTreeSet};
-use tss_crypto::default_threshold;
 
 impl Apply<'_> {
     pub(super) fn start_session(&mut self, keyset: KeysetId, generation: u32, kind: SessionKind, recipients: Vec<Validator>, threshold: u16, handover: bool) {
@@ -54,7 +53,7 @@ impl Apply<'_> {
     /// Creates a keyset record for a contract's request.
     pub(super) fn create_keyset(&mut self, owner: Vec<u8>, request: u64, threshold: Option<u16>) -> Result<KeysetId, String> {
         let n = self.state.meta.validators.len();
-        let t = threshold.unwrap_or_else(|| default_threshold(n));
+        let t = threshold.unwrap_or_else(|| self.state.meta.params.threshold(n));
         if t == 0 || usize::from(t) > n {
             return Err(format!("threshold {t} is outside 1..={n} (the validator count)"));
         }
@@ -62,7 +61,7 @@ impl Apply<'_> {
         self.state.meta.next_keyset += 1;
         self.state.keysets.insert(
             id,
-            Keyset { owner: Owner::Requester(owner), generations: BTreeMap::new(), current: None, created_by: Some(request), threshold: Some(t) },
+            Keyset { owner: Owner::Requester(owner), generations: BTreeMap::new(), current: None, created_by: Some(request), threshold: Some(t), frozen: false },
         );
         self.start_dkg(id, t);
         Ok(id)
@@ -74,19 +73,19 @@ impl Apply<'_> {
         let h = self.height;
         let n = self.state.meta.validators.len();
         if let std::collections::btree_map::Entry::Vacant(slot) = self.state.keysets.entry(NETWORK_KEYSET) {
-            slot.insert(Keyset { owner: Owner::Network, generations: BTreeMap::new(), current: None, created_by: None, threshold: None });
-            self.start_dkg(NETWORK_KEYSET, default_threshold(n));
+            slot.insert(Keyset { owner: Owner::Network, generations: BTreeMap::new(), current: None, created_by: None, threshold: None, frozen: false });
+            self.start_dkg(NETWORK_KEYSET, self.state.meta.params.threshold(n));
             return;
         }
         // A network key whose every DKG failed gets another one.
         let network_has_key = self.state.keysets.get(&NETWORK_KEYSET).is_some_and(|k| k.current.is_some());
         if !network_has_key && !self.collecting(NETWORK_KEYSET) {
-            self.start_dkg(NETWORK_KEYSET, default_threshold(n));
+            self.start_dkg(NETWORK_KEYSET, self.state.meta.params.threshold(n));
             return;
         }
         if self.state.meta.rotation_pending && self.state.meta.handover_to.is_none() && !self.collecting(NETWORK_KEYSET) {
             self.state.meta.rotation_pending = false;
-            self.start_dkg(NETWORK_KEYSET, default_threshold(n));
+            self.start_dkg(NETWORK_KEYSET, self.state.meta.params.threshold(n));
         }
         self.progress_handover();
         if self.state.meta.handover_to.is_none() && !self.state.meta.pending_membership.is_empty() {
@@ -163,7 +162,7 @@ impl Apply<'_> {
                 s.status = SessionStatus::Failed { at: self.height };
             }
         }
-        let t = default_threshold(next.len());
+        let t = self.state.meta.params.threshold(next.len());
         self.state.meta.handover_to = Some(next.clone());
         self.state.meta.handover = Some((changes, 1));
         for (keyset, generation, epoch) in keys {

@@ -36,6 +36,10 @@ pub struct BlockInput {
     pub membership: Vec<Membership>,
     /// Governance ordered a rotation of the network key.
     pub rotate_network_key: bool,
+    /// Governance changed the engine's parameters (already validated; checked again here).
+    pub params: Option<crate::Params>,
+    /// Governance froze (`true`) or unfroze (`false`) keysets.
+    pub freeze: Vec<(crate::types::KeysetId, bool)>,
 }
 
 /// What the block produced.
@@ -116,6 +120,12 @@ impl EngineState {
         a.progress_sessions();
         a.progress_repairs();
         a.progress_requests();
+        if let Some(p) = &input.params {
+            a.change_params(p);
+        }
+        for (keyset, frozen) in &input.freeze {
+            a.freeze(*keyset, *frozen);
+        }
         for r in &input.requests {
             let id = a.submit(r);
             a.out.request_ids.push(id);

@@ -78,6 +78,9 @@ impl Apply<'_> {
                         return Err(format!("invalid input: keyset {keyset} belongs to another owner"));
                     }
                 }
+                if k.frozen {
+                    return Err(format!("keyset {keyset} is frozen by governance: it signs nothing until unfrozen"));
+                }
                 let generation = k.current.ok_or_else(|| format!("keyset {keyset} has no key yet"))?;
                 (*keyset, generation, Job::Sign { message: message.clone(), context: effective_context(*keyset, requester, context) })
             }
@@ -87,6 +90,9 @@ impl Apply<'_> {
                     if owner != requester {
                         return Err(format!("invalid input: keyset {keyset} belongs to another owner"));
                     }
+                }
+                if k.frozen {
+                    return Err(format!("keyset {keyset} is frozen by governance: it decrypts nothing until unfrozen"));
                 }
                 let ct = Ciphertext::from_bytes(ciphertext).map_err(|e| format!("invalid input: ciphertext does not decode: {e}"))?;
                 if tss_crypto::encrypt::label_owner(&ct.label) != Some(requester.as_slice()) {
@@ -162,6 +168,38 @@ impl Apply<'_> {
             if verify_signature(&public_key, message, signature) {
                 self.complete(*request, Outcome::Signature { signature: signature.to_vec(), public_key });
             }
+        }
+    }
+
+    /// Governance's freeze or unfreeze: a frozen keyset's open requests fail now and new ones
+    /// are refused at submission; its key lifecycle goes on.
+    pub(super) fn freeze(&mut self, keyset: u64, frozen: bool) {
+        let Some(k) = self.state.keysets.get_mut(&keyset) else {
+            tracing::warn!(keyset, "freeze order for a keyset that does not exist");
+            return;
+        };
+        if k.frozen == frozen {
+            return;
+        }
+        k.frozen = frozen;
+        if frozen {
+            let open: Vec<u64> = self.state.requests.iter().filter(|(_, r)| r.keyset == keyset).map(|(id, _)| *id).collect();
+            for id in open {
+                self.complete(id, Outcome::Failed { reason: format!("keyset {keyset} was frozen by governance") });
+            }
+        }
+        self.out.events.push(crate::types::Event::KeysetFrozen { keyset, frozen });
+    }
+
+    /// Governance's new parameters, in force from this block; refused (with an event) if they
+    /// do not validate, so a bad order can never stop the engine.
+    pub(super) fn change_params(&mut self, params: &crate::Params) {
+        match params.validate() {
+            Ok(()) => {
+                self.state.meta.params = params.clone();
+                self.out.events.push(crate::types::Event::ParamsChanged { ok: true, reason: String::new() });
+            }
+            Err(reason) => self.out.events.push(crate::types::Event::ParamsChanged { ok: false, reason }),
         }
     }
 

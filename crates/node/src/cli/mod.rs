@@ -50,7 +50,8 @@ pub enum Command {
         /// Number of validators, 1 to 64.
         #[arg(long, default_value_t = 4)]
         validators: usize,
-        /// Stop after this many blocks, 30 to 1000 (30 are needed to show a join and a rotation).
+        /// Stop after this many blocks, 30 to 1000 (30 show the network key, a refresh and a join;
+        /// about 35 the rotation too).
         #[arg(long, default_value_t = 40)]
         blocks: u64,
         /// Seed of every random choice (the same seed gives the same run).
