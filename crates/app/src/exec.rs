@@ -143,7 +143,8 @@ pub fn gas_of(params: &AppParams, msgs: &[Msg], len: usize, validators: usize) -
         Msg::Tss(Request::CreateKeyset { .. }) => g.keyset_base.saturating_add(g.keyset_per_validator.saturating_mul(validators as u64)),
         Msg::Tss(Request::DeleteKeyset { .. }) => g.staking,
         Msg::CreateValidator { .. } => g.staking.saturating_mul(4),
-        Msg::Bond { .. } | Msg::Unbond { .. } | Msg::Unjail => g.staking,
+        Msg::Bond { .. } | Msg::Unbond { .. } | Msg::Unjail | Msg::GovDeposit { .. } | Msg::GovVote { .. } => g.staking,
+        Msg::GovSubmit { .. } => g.staking.saturating_mul(2),
     });
     per_msg.fold(g.tx_base.saturating_add(g.per_byte.saturating_mul(len as u64)), u64::saturating_add)
 }
@@ -186,8 +187,8 @@ fn spend(params: &AppParams, body: &TxBody) -> Option<u128> {
     body.msgs.iter().try_fold(body.fee.amount, |acc, m| match m {
         Msg::BankSend { amount, .. } => acc.checked_add(*amount),
         Msg::Tss(Request::CreateKeyset { .. }) => acc.checked_add(params.keyset_deposit),
-        Msg::CreateValidator { self_bond: amount, .. } | Msg::Bond { amount } => acc.checked_add(*amount),
-        Msg::Tss(_) | Msg::Unbond { .. } | Msg::Unjail => Some(acc),
+        Msg::CreateValidator { self_bond: amount, .. } | Msg::Bond { amount } | Msg::GovSubmit { deposit: amount, .. } | Msg::GovDeposit { amount, .. } => acc.checked_add(*amount),
+        Msg::Tss(_) | Msg::Unbond { .. } | Msg::Unjail | Msg::GovVote { .. } => Some(acc),
     })
 }
 
@@ -219,6 +220,12 @@ struct Effects {
     unbondings: Vec<(Address, u128)>,
     requests: Vec<(RequestInput, Option<Deposit>)>,
     events: Vec<AppEvent>,
+    /// Proposals created or changed, by id.
+    proposals: BTreeMap<u64, crate::gov::Proposal>,
+    /// Deposits added: (proposal, depositor, amount).
+    gov_deposits: Vec<(u64, Address, u128)>,
+    /// Votes cast: (proposal, voter, option).
+    votes: Vec<(u64, Address, crate::gov::VoteOption)>,
 }
 
 /// One block's transactions, executed in order.
@@ -288,6 +295,15 @@ impl<'a, S: Store + ?Sized> Block<'a, S> {
                 for (operator, amount) in &fx.unbondings {
                     staking::add_unbonding(self.store, operator, matures, *amount);
                 }
+                for p in fx.proposals.values() {
+                    crate::gov::set_proposal(self.store, p);
+                }
+                for (id, depositor, amount) in &fx.gov_deposits {
+                    crate::gov::add_deposit(self.store, *id, depositor, *amount);
+                }
+                for (id, voter, option) in &fx.votes {
+                    crate::gov::set_vote(self.store, *id, voter, *option);
+                }
                 let requests = fx.requests.len();
                 self.requests.append(&mut fx.requests);
                 events.append(&mut fx.events);
@@ -315,6 +331,9 @@ impl<'a, S: Store + ?Sized> Block<'a, S> {
                 Msg::Bond { amount } => self.bond(&mut fx, sender, *amount).map_err(at)?,
                 Msg::Unbond { amount } => self.unbond(&mut fx, sender, *amount).map_err(at)?,
                 Msg::Unjail => self.unjail(&mut fx, sender).map_err(at)?,
+                Msg::GovSubmit { title, summary, content, deposit } => self.gov_submit(&mut fx, sender, title, summary, content, *deposit).map_err(at)?,
+                Msg::GovDeposit { proposal, amount } => self.gov_deposit(&mut fx, sender, *proposal, *amount).map_err(at)?,
+                Msg::GovVote { proposal, option } => self.gov_vote(&mut fx, sender, *proposal, *option).map_err(at)?,
             }
         }
         Ok(fx)
@@ -442,10 +461,85 @@ impl<'a, S: Store + ?Sized> Block<'a, S> {
         let mut v = self.operated(fx, &sender)?;
         match v.jailed_until {
             None => return Err(refuse(code::INVALID, "the validator is not jailed")),
+            Some(u64::MAX) => return Err(refuse(code::INVALID, "the validator was removed by governance: it cannot unjail (register a new one)")),
             Some(until) if until >= self.height => return Err(refuse(code::INVALID, format!("jailed until height {until}: try again after it"))),
             Some(_) => v.jailed_until = None,
         }
         fx.validators.insert(sender, v);
+        Ok(())
+    }
+
+    fn proposal(&self, fx: &Effects, id: u64) -> Result<crate::gov::Proposal, Refusal> {
+        fx.proposals.get(&id).cloned().or_else(|| crate::gov::proposal(self.store, id)).ok_or_else(|| refuse(code::INVALID, format!("there is no proposal {id}")))
+    }
+
+    fn gov_submit(&self, fx: &mut Effects, sender: Address, title: &str, summary: &str, content: &crate::gov::Content, deposit: u128) -> Result<(), Refusal> {
+        use crate::gov::{Proposal, Status, MAX_SUMMARY, MAX_TITLE};
+        if title.trim().is_empty() || title.len() > MAX_TITLE || summary.len() > MAX_SUMMARY {
+            return Err(refuse(code::INVALID, format!("the title must be 1 to {MAX_TITLE} bytes and the summary at most {MAX_SUMMARY}")));
+        }
+        crate::gov::check_content(self.store, self.engine, content).map_err(|e| refuse(code::INVALID, format!("the proposal cannot pass as written: {e}")))?;
+        let id = crate::gov::next_id(self.store) + fx.proposals.keys().filter(|k| crate::gov::proposal(self.store, **k).is_none()).count() as u64;
+        let gov = &self.params.gov;
+        let mut p = Proposal {
+            id,
+            proposer: sender,
+            title: title.to_owned(),
+            summary: summary.to_owned(),
+            content: content.clone(),
+            status: Status::DepositPeriod,
+            submitted: self.height,
+            deposit_end: self.height.saturating_add(gov.max_deposit_blocks),
+            voting_end: None,
+            deposit: 0,
+            tally: None,
+            result: String::new(),
+        };
+        fx.events.push(AppEvent { kind: "proposal_submitted", attrs: vec![("proposal", id.to_string()), ("proposer", self.bech32(&sender))] });
+        self.add_deposit(fx, sender, &mut p, deposit)?;
+        fx.proposals.insert(id, p);
+        Ok(())
+    }
+
+    /// Locks `amount` on `p`; the voting period starts once the deposit reaches the minimum.
+    fn add_deposit(&self, fx: &mut Effects, sender: Address, p: &mut crate::gov::Proposal, amount: u128) -> Result<(), Refusal> {
+        if amount > 0 {
+            self.debit(fx, sender, amount, "the deposit")?;
+            p.deposit = p.deposit.checked_add(amount).ok_or_else(|| refuse(code::INVALID, "the deposit overflows"))?;
+            fx.gov_deposits.push((p.id, sender, amount));
+        }
+        if p.status == crate::gov::Status::DepositPeriod && p.deposit >= self.params.gov.min_deposit {
+            p.status = crate::gov::Status::VotingPeriod;
+            let end = self.height.saturating_add(self.params.gov.voting_blocks);
+            p.voting_end = Some(end);
+            fx.events.push(AppEvent { kind: "proposal_voting", attrs: vec![("proposal", p.id.to_string()), ("voting_end", end.to_string())] });
+        }
+        Ok(())
+    }
+
+    fn gov_deposit(&self, fx: &mut Effects, sender: Address, id: u64, amount: u128) -> Result<(), Refusal> {
+        let mut p = self.proposal(fx, id)?;
+        if !matches!(p.status, crate::gov::Status::DepositPeriod | crate::gov::Status::VotingPeriod) {
+            return Err(refuse(code::INVALID, format!("proposal {id} is closed")));
+        }
+        if amount == 0 {
+            return Err(refuse(code::INVALID, "the amount must be above 0"));
+        }
+        self.add_deposit(fx, sender, &mut p, amount)?;
+        fx.proposals.insert(id, p);
+        Ok(())
+    }
+
+    fn gov_vote(&self, fx: &mut Effects, sender: Address, id: u64, option: crate::gov::VoteOption) -> Result<(), Refusal> {
+        let p = self.proposal(fx, id)?;
+        if p.status != crate::gov::Status::VotingPeriod {
+            return Err(refuse(code::INVALID, format!("proposal {id} is not in its voting period")));
+        }
+        if self.validator(fx, &sender).is_none_or(|v| v.bond == 0) {
+            return Err(refuse(code::INVALID, "only the operator of a bonded validator votes (votes weigh the bond)"));
+        }
+        fx.votes.push((id, sender, option));
+        fx.events.push(AppEvent { kind: "vote", attrs: vec![("proposal", id.to_string()), ("voter", self.bech32(&sender)), ("option", option.name().to_owned())] });
         Ok(())
     }
 

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod address;
 pub mod exec;
+pub mod gov;
 pub mod params;
 pub mod settle;
 pub mod slashing;

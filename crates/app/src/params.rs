@@ -57,6 +57,9 @@ pub struct AppParams {
     /// Validators: the active set, bonds, unbonding, jailing.
     #[serde(default)]
     pub staking: crate::staking::StakingParams,
+    /// Governance: deposits, voting period, tally thresholds.
+    #[serde(default)]
+    pub gov: crate::gov::GovParams,
 }
 
 impl Default for AppParams {
@@ -72,6 +75,7 @@ impl Default for AppParams {
             max_open_requests: 64,
             max_keysets: 8,
             staking: crate::staking::StakingParams::default(),
+            gov: crate::gov::GovParams::default(),
         }
     }
 }
@@ -101,6 +105,6 @@ impl AppParams {
         if s.max_validators == 0 {
             return Err("staking.max_validators must be at least 1".into());
         }
-        Ok(())
+        self.gov.validate()
     }
 }

@@ -76,7 +76,8 @@ pub fn keyset_deposit<S: Store + ?Sized>(store: &S, keyset: u64) -> Option<Depos
 }
 
 /// Every unit of the native denom the chain holds: balances, bonds, unbonding amounts, the fee
-/// pool and locked deposits. Only genesis creates units and only slashing burns them; every
+/// pool and locked deposits (keysets' and proposals'). Only genesis creates units and only
+/// slashing and vetoed proposals burn them; every
 /// other operation moves them (an invariant the tests check and auditors can recompute).
 pub fn total_supply<S: Store + ?Sized>(store: &S) -> u128 {
     let sum = |section: &str| -> u128 {
@@ -86,5 +87,6 @@ pub fn total_supply<S: Store + ?Sized>(store: &S) -> u128 {
     let bonds = crate::staking::validators(store).iter().map(|v| v.bond).fold(0u128, u128::saturating_add);
     let unbonding = store.scan_prefix(&key("unbonding", b"")).iter().filter_map(|(_, v)| postcard::from_bytes::<u128>(v).ok()).fold(0u128, u128::saturating_add);
     let pool = read::<u128, _>(store, &key("fee_pool", b"")).unwrap_or(0);
-    [balances, bonds, unbonding, pool, sum("deposit/request"), sum("deposit/keyset")].into_iter().fold(0u128, u128::saturating_add)
+    let proposals = store.scan_prefix(&key("gov_deposit", b"")).iter().filter_map(|(_, v)| postcard::from_bytes::<u128>(v).ok()).fold(0u128, u128::saturating_add);
+    [balances, bonds, unbonding, pool, sum("deposit/request"), sum("deposit/keyset"), proposals].into_iter().fold(0u128, u128::saturating_add)
 }

@@ -115,6 +115,19 @@ pub fn end_block<S: Store + ?Sized>(store: &mut S, engine: &EngineState, out: &B
     events
 }
 
+/// Queues a leave for `address` if the engine's projected set holds it (governance's
+/// removal); `false` if it is not there to leave.
+pub fn force_leave<S: Store + ?Sized>(store: &mut S, engine: &EngineState, address: &[u8]) -> bool {
+    let k = key("membership_next", b"");
+    let mut queued: Vec<Membership> = read(store, &k).unwrap_or_default();
+    if !projected_set(engine, &queued).iter().any(|x| x.address == address) {
+        return false;
+    }
+    queued.push(Membership::Leave { address: address.to_vec() });
+    write(store, &k, &queued);
+    true
+}
+
 /// The membership changes queued for the engine, taken for this block's input.
 pub fn take_membership<S: Store + ?Sized>(store: &mut S) -> Vec<Membership> {
     let k = key("membership_next", b"");

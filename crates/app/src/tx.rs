@@ -59,6 +59,31 @@ pub enum Msg {
     },
     /// Lets a jailed validator back into the candidates after its jail time.
     Unjail,
+    /// Submits a governance proposal with an initial deposit (`crate::gov`).
+    GovSubmit {
+        /// A title (1 to 140 bytes).
+        title: String,
+        /// What and why (at most 10,000 bytes).
+        summary: String,
+        /// What it does when it passes.
+        content: crate::gov::Content,
+        /// The initial deposit.
+        deposit: u128,
+    },
+    /// Adds to a proposal's deposit.
+    GovDeposit {
+        /// The proposal.
+        proposal: u64,
+        /// How much.
+        amount: u128,
+    },
+    /// Votes on a proposal (a validator's operator; a later vote replaces an earlier one).
+    GovVote {
+        /// The proposal.
+        proposal: u64,
+        /// The vote.
+        option: crate::gov::VoteOption,
+    },
 }
 
 impl Msg {
@@ -74,6 +99,9 @@ impl Msg {
             Msg::Bond { .. } => "staking/bond",
             Msg::Unbond { .. } => "staking/unbond",
             Msg::Unjail => "slashing/unjail",
+            Msg::GovSubmit { .. } => "gov/submit-proposal",
+            Msg::GovDeposit { .. } => "gov/deposit",
+            Msg::GovVote { .. } => "gov/vote",
         }
     }
 }

@@ -36,6 +36,12 @@ pub fn sign_bytes(chain_id: &str, height: u64, extension: &[u8]) -> Vec<u8> {
 }
 
 impl Node {
+    /// A copy of the simulated validator's consensus key, for tests that sign as its operator
+    /// (a genesis validator's operator account is its consensus key's).
+    pub fn consensus_secret(&self) -> SigningKey {
+        self.consensus.clone()
+    }
+
     /// The consensus public key.
     pub fn consensus_key(&self) -> VerifyingKey {
         self.consensus.verifying_key()
