@@ -112,8 +112,8 @@ impl Params {
         if self.dealing_timeout < 2 || self.dealing_timeout >= self.epoch_length {
             return bad("dealing_timeout must be at least 2 blocks and below epoch_length");
         }
-        if self.complaint_window == 0 || self.request_timeout == 0 || self.max_attempts == 0 {
-            return bad("complaint_window, request_timeout and max_attempts must be at least 1");
+        if self.complaint_window == 0 || self.request_timeout < 2 || self.max_attempts == 0 {
+            return bad("complaint_window and max_attempts must be at least 1, request_timeout at least 2 (shares arrive two blocks after a request)");
         }
         if self.nonce_batch == 0 || self.nonce_batch > self.nonce_pool_target || self.nonce_pool_target > 4096 {
             return bad("nonce_batch must be 1 to nonce_pool_target, and nonce_pool_target at most 4096");

@@ -367,6 +367,7 @@ impl Application for App {
         // Transactions run through the chain state machine; what they ask of the engine, and the
         // membership changes staking and jailing queued last block, go into the engine's block.
         let membership = tss_app::slashing::take_membership(&mut inner.db);
+        let orders = tss_app::gov::take_orders(&mut inner.db);
         let mut block = tss_app::Block::begin(&mut inner.db, &*state, height);
         let mut request_counts = Vec::with_capacity(request.txs.len());
         for (i, tx) in request.txs.iter().enumerate() {
@@ -391,9 +392,19 @@ impl Application for App {
             });
         }
         let txs = block.finish();
-        let out = state.apply(&BlockInput { height, extensions, aggregates, requests: txs.requests, membership, ..Default::default() });
+        let out = state.apply(&BlockInput {
+            height,
+            extensions,
+            aggregates,
+            requests: txs.requests,
+            membership,
+            rotate_network_key: orders.rotate_network_key,
+            params: orders.params,
+            freeze: orders.freeze,
+        });
         let mut app_events = tss_app::end_block(&mut inner.db, &out, &txs.deposits, txs.fees, &state.meta.validators);
         app_events.extend(tss_app::slashing::end_block(&mut inner.db, state, &out, height));
+        app_events.extend(tss_app::gov::end_block(&mut inner.db, state, height));
         state.save(&mut inner.db);
         // The engine's validator updates (after a completed handover) go to CometBFT with their
         // consensus keys; CometBFT applies them from height + 2, and so does the recorded set.

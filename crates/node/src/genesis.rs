@@ -44,7 +44,7 @@ pub enum GenesisError {
     #[error("genesis app_state is not a JSON object ({0}); it must hold \"transport_keys\" (validator address hex -> X25519 key hex) and optionally \"params\"")]
     AppState(String),
     /// `app_state.params` does not parse.
-    #[error("genesis app_state.params does not parse: {0}; give every engine parameter (see docs/node.md) or leave params out for the defaults")]
+    #[error("genesis app_state.params does not parse: {0}; give every engine parameter (docs/params.md lists them) or leave params out for the defaults")]
     Params(String),
     /// A validator's consensus key is not Ed25519.
     #[error("genesis validator #{0} has a consensus key that is not Ed25519; only Ed25519 keys are supported")]
@@ -58,7 +58,7 @@ pub enum GenesisError {
         why: &'static str,
     },
     /// `app_state.app_params` does not parse or is invalid.
-    #[error("genesis app_state.app_params is invalid: {0}; see docs/node.md for every field, or leave app_params out for the defaults")]
+    #[error("genesis app_state.app_params is invalid: {0}; docs/params.md lists every field, or leave app_params out for the defaults")]
     AppParams(String),
     /// An entry of `app_state.accounts` is wrong.
     #[error("genesis app_state.accounts: {0}")]

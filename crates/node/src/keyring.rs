@@ -344,9 +344,22 @@ impl Keyring {
     }
 }
 
-/// Reads a raw key file: 64 hex characters (`mpcd keygen`, a localnet's `faucet.key`).
+/// Reads a raw key file: 64 hex characters (`mpcd keygen`, a localnet's `faucet.key`), or
+/// CometBFT's `priv_validator_key.json` (a genesis validator's operator account is its
+/// consensus key's, so its operator signs with that file, e.g. to vote).
 pub fn read_key_file(path: &Path) -> anyhow::Result<SigningKey> {
     let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?);
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
+        use base64::Engine;
+        let pair = v
+            .pointer("/priv_key/value")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+            .map(Zeroizing::new)
+            .ok_or_else(|| anyhow::anyhow!("{}: JSON without priv_key.value: not a CometBFT priv_validator_key.json", path.display()))?;
+        let seed: Zeroizing<[u8; 32]> = Zeroizing::new(pair.get(..32).and_then(|s| s.try_into().ok()).ok_or_else(|| anyhow::anyhow!("{}: priv_key.value is not an Ed25519 key pair", path.display()))?);
+        return Ok(SigningKey::from_bytes(&seed));
+    }
     let bytes = Zeroizing::new(hex::decode(text.trim().trim_start_matches("0x")).map_err(|_| anyhow::anyhow!("{}: not a hex key file (64 hex characters)", path.display()))?);
     let bytes: [u8; 32] = bytes.as_slice().try_into().map_err(|_| anyhow::anyhow!("{}: a key file holds 32 bytes (64 hex characters), this one {}", path.display(), bytes.len()))?;
     Ok(SigningKey::from_bytes(&bytes))

@@ -66,6 +66,21 @@ pub fn answer<S: tss_engine::Store + ?Sized>(state: Option<&EngineState>, db: &S
                 Some(r) => json!({ "type": "request", "request": id, "status": "pending", "requester": hex::encode(&r.requester), "keyset": r.keyset, "generation": r.generation, "submitted": r.submitted, "attempts": r.attempts }),
             }
         }
+        "/proposals" => Value::Array(tss_app::gov::proposals(db).iter().map(|p| proposal_json(p, &bech32)).collect()),
+        "/proposal" => {
+            let id = u64::from_be_bytes(data.try_into().map_err(|_| "a proposal id is 8 bytes, big-endian")?);
+            let p = tss_app::gov::proposal(db, id).ok_or_else(|| format!("no proposal {id}: `mpcd query gov proposals` lists them"))?;
+            let mut v = proposal_json(&p, &bech32);
+            let votes: Vec<Value> = tss_app::gov::votes(db, id).iter().map(|(voter, o)| json!({ "voter": bech32(voter), "option": o.name() })).collect();
+            let deposits: Vec<Value> = tss_app::gov::deposits(db, id).iter().map(|(d, a)| json!({ "depositor": bech32(d), "amount": a.to_string() })).collect();
+            let so_far = tss_app::gov::tally(db, &app, id, state.meta.height);
+            if let Some(o) = v.as_object_mut() {
+                o.insert("votes".into(), Value::Array(votes));
+                o.insert("deposits".into(), Value::Array(deposits));
+                o.insert("current_tally".into(), tally_json(&so_far));
+            }
+            v
+        }
         "/blame" => Value::Object(state.blame.iter().map(|(v, reasons)| (hex::encode(v), json!(reasons.iter().map(|(r, n)| (format!("{r:?}"), n)).collect::<std::collections::BTreeMap<_, _>>()))).collect()),
         "/params" => serde_json::to_value(&state.meta.params).map_err(|e| e.to_string())?,
         "/validators" => Value::Array(state.meta.validators.iter().map(|v| json!({ "address": hex::encode(&v.address), "power": v.power, "transport": hex::encode(v.transport) })).collect()),
@@ -87,7 +102,31 @@ pub fn answer<S: tss_engine::Store + ?Sized>(state: Option<&EngineState>, db: &S
                 .collect(),
         ),
         "/height" => json!({ "height": state.meta.height }),
-        other => return Err(format!("unknown query path {other:?}; try /network_key, /keysets, /keyset, /request, /blame, /params, /app_params, /validators, /staking_validators, /requests, /sessions, /account, /height")),
+        other => return Err(format!("unknown query path {other:?}; try /network_key, /keysets, /keyset, /request, /proposals, /proposal, /blame, /params, /app_params, /validators, /staking_validators, /requests, /sessions, /account, /height")),
     };
     Ok(value.to_string().into_bytes())
+}
+
+fn tally_json(t: &tss_app::gov::Tally) -> Value {
+    json!({ "yes": t.yes.to_string(), "no": t.no.to_string(), "abstain": t.abstain.to_string(), "no_with_veto": t.no_with_veto.to_string(), "total_power": t.total_power.to_string() })
+}
+
+fn proposal_json(p: &tss_app::gov::Proposal, bech32: &dyn Fn(&tss_app::Address) -> String) -> Value {
+    use tss_app::gov::Content;
+    let content = match &p.content {
+        Content::RotateNetworkKey => json!({ "kind": "rotate_network_key" }),
+        Content::ChangeParams { engine, app } => {
+            let parse = |t: &Option<String>| t.as_deref().and_then(|t| serde_json::from_str::<Value>(t).ok());
+            json!({ "kind": "change_params", "engine": parse(engine), "app": parse(app) })
+        }
+        Content::FreezeKeyset { keyset } => json!({ "kind": "freeze_keyset", "keyset": keyset }),
+        Content::UnfreezeKeyset { keyset } => json!({ "kind": "unfreeze_keyset", "keyset": keyset }),
+        Content::RemoveValidator { validator } => json!({ "kind": "remove_validator", "validator": validator }),
+    };
+    let status = serde_json::to_value(p.status).unwrap_or(Value::Null);
+    json!({
+        "id": p.id, "title": p.title, "summary": p.summary, "proposer": bech32(&p.proposer), "content": content, "status": status,
+        "submitted": p.submitted, "deposit_end": p.deposit_end, "voting_end": p.voting_end, "deposit": p.deposit.to_string(),
+        "tally": p.tally.as_ref().map(tally_json), "result": p.result,
+    })
 }

@@ -213,3 +213,29 @@ fn devnet_ranges_are_stated_and_enforced() {
     let err = fails(&["devnet", "--blocks", "5"]);
     assert!(err.contains("--blocks") && err.contains("30") && err.contains("1000"), "{err}");
 }
+
+#[test]
+fn every_governance_template_makes_a_proposal_and_a_bad_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../governance");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&root).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let signed = works(&["tx", "gov", "submit-proposal", path.to_str().unwrap(), "--deposit", "7", "--key", &key, "--offline", "--chain-id", "c", "--sequence", "0", "--gas", "200000", "--fees", "5000"]);
+        let (_, body) = tss_app::tx::decode(&hex::decode(signed["tx"].as_str().unwrap()).unwrap(), "c").unwrap();
+        let tss_app::Msg::GovSubmit { title, deposit, .. } = &body.msgs[0] else { panic!("{:?}", body.msgs) };
+        assert!(!title.is_empty() && *deposit == 7, "{}", path.display());
+        seen += 1;
+    }
+    assert_eq!(seen, 5, "one template per proposal kind");
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"title":"t","summary":"s","content":{"kind":"rotate_network_key","extra":1}}"#).unwrap();
+    let err = fails(&["tx", "gov", "submit-proposal", bad.to_str().unwrap(), "--key", &key, "--node", DEAD]);
+    assert!(err.contains("FILE:") && err.contains("content.extra"), "{err}");
+    let err = fails(&["tx", "gov", "vote", "1", "maybe", "--key", &key]);
+    assert!(err.contains("yes, no, abstain or no_with_veto"), "{err}");
+}

@@ -7,6 +7,7 @@
 
 pub mod args;
 pub mod genesis;
+pub mod gov;
 pub mod keys;
 pub mod node;
 pub mod query;

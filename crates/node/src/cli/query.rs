@@ -52,6 +52,12 @@ pub enum QueryCommand {
     Sessions,
     /// The last committed height.
     Height,
+    /// Governance proposals.
+    Gov {
+        /// What to read.
+        #[command(subcommand)]
+        cmd: crate::cli::gov::GovQuery,
+    },
     /// An account's balance and sequence.
     Account {
         /// The account (bech32).
@@ -81,6 +87,8 @@ pub fn run(args: QueryArgs) -> anyhow::Result<()> {
         QueryCommand::Request { id } => request(node, id)?,
         QueryCommand::Sessions => simple("/sessions")?,
         QueryCommand::Height => simple("/height")?,
+        QueryCommand::Gov { cmd: crate::cli::gov::GovQuery::Proposals } => simple("/proposals")?,
+        QueryCommand::Gov { cmd: crate::cli::gov::GovQuery::Proposal { id } } => rpc::abci_query(node, "/proposal", &id.to_be_bytes())?,
         QueryCommand::Account { address } => {
             let prefix = address.rsplit_once('1').map(|(h, _)| h.to_owned()).unwrap_or_default();
             tss_app::Address::parse(&prefix, &address).map_err(|e| anyhow::anyhow!("ADDRESS: {address:?}: {e}"))?;

@@ -161,6 +161,12 @@ pub enum TxCommand {
         #[command(subcommand)]
         cmd: SlashingCommand,
     },
+    /// Governance: proposals, deposits, votes.
+    Gov {
+        /// What to do.
+        #[command(subcommand)]
+        cmd: crate::cli::gov::GovCommand,
+    },
     /// Send a transaction signed with --offline (its hex, or a file holding its JSON or hex).
     Broadcast {
         /// The signed transaction.
@@ -324,6 +330,7 @@ fn plan(cmd: TxCommand, account: &Address) -> anyhow::Result<Planned> {
         TxCommand::Staking { cmd: StakingCommand::Bond { amount } } => Planned::Ready(Msg::Bond { amount }),
         TxCommand::Staking { cmd: StakingCommand::Unbond { amount } } => Planned::Ready(Msg::Unbond { amount }),
         TxCommand::Slashing { cmd: SlashingCommand::Unjail } => Planned::Ready(Msg::Unjail),
+        TxCommand::Gov { cmd } => Planned::Ready(crate::cli::gov::message(cmd)?),
         TxCommand::Broadcast { .. } => anyhow::bail!("broadcast sends a signed transaction; it is not a message"),
     })
 }
