@@ -123,10 +123,13 @@ import json, sys
 path, epoch = sys.argv[1], int(sys.argv[2])
 g = json.load(open(path))
 g.setdefault("consensus_params", {}).setdefault("abci", {})["vote_extensions_enable_height"] = "2"
+# A localnet votes in seconds: a short voting period, and a grace period after a rotation long
+# enough to watch the old generation still decrypt.
 g["app_state"] = {"params": {
     "epoch_length": epoch, "extension_budget": 65536, "dealing_timeout": 6, "complaint_window": 1,
     "request_timeout": 2, "max_attempts": 3, "nonce_pool_target": 64, "nonce_batch": 32,
-    "retirement_delay": 10, "max_message_len": 1024, "max_context_len": 256, "session_retention": 8}}
+    "retirement_delay": 40, "max_message_len": 1024, "max_context_len": 256, "session_retention": 8},
+    "app_params": {"gov": {"min_deposit": 1000000, "max_deposit_blocks": 30, "voting_blocks": 8}}}
 json.dump(g, open(path, "w"), indent=2)
 PY
         for i in $(seq 0 $((n - 1))); do

@@ -36,7 +36,7 @@ pub const MAX_SUMMARY: usize = 10_000;
 
 /// Governance parameters.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct GovParams {
     /// Deposit that opens the voting period.
     pub min_deposit: u128,

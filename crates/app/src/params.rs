@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// Gas charged per operation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct GasSchedule {
     /// Every transaction: signature check and account update.
     pub tx_base: u64,
@@ -33,7 +33,7 @@ impl Default for GasSchedule {
 
 /// The chain's parameters.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct AppParams {
     /// Bech32 prefix of account addresses.
     pub address_prefix: String,

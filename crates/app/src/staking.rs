@@ -57,7 +57,7 @@ impl ValidatorRecord {
 
 /// Staking parameters.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct StakingParams {
     /// Size of the active set.
     pub max_validators: u32,

@@ -337,7 +337,7 @@ mod tests {
         assert!(matches!(err, GenesisError::Accounts(_)), "{err}");
         let err = read(&with_app_state(request(4, &[true; 4], 2, 22_020_096, None), "accounts", serde_json::json!({ alice: "-5" }))).unwrap_err();
         assert!(err.to_string().contains("whole number"), "{err}");
-        let err = read(&with_app_state(request(4, &[true; 4], 2, 22_020_096, None), "app_params", serde_json::json!({ "denom": "x" }))).unwrap_err();
+        let err = read(&with_app_state(request(4, &[true; 4], 2, 22_020_096, None), "app_params", serde_json::json!({ "denomination": "x" }))).unwrap_err();
         assert!(matches!(err, GenesisError::AppParams(_)), "{err}");
     }
 

@@ -15,7 +15,7 @@
 //! set `CMTBFT_BIN` to point elsewhere.
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -222,6 +222,97 @@ fn a_fifth_validator_joins_by_transaction_and_signs(net: &Localnet, client_key: 
     wait_for("CometBFT's set to hold four validators", Duration::from_secs(60), net, || (get(0, "validators")["validators"].as_array()?.len() == 4).then_some(()));
     let signed = net.mpcd(&["tx", "--rpc", &rpc(0), "--key", client_key, "--wait", "sign", "--message", "after the fifth left"]).unwrap_or_else(|e| panic!("{e}\n{}", net.logs()));
     assert_eq!(signed["outcome"], "signature", "{signed}");
+}
+
+/// Submits a proposal from `content`, votes yes with the operators of validators 0, 1 and 2
+/// (their consensus keys' accounts), and returns its id.
+fn propose_and_vote(net: &Localnet, content: Value) -> u64 {
+    let file = net.dir.path().join(format!("proposal-{}.json", content["kind"].as_str().unwrap()));
+    std::fs::write(&file, json!({ "title": "localnet", "summary": "end to end", "content": content }).to_string()).unwrap();
+    let faucet = net.dir.path().join("faucet.key");
+    net.mpcd(&["tx", "gov", "submit-proposal", file.to_str().unwrap(), "--deposit", "1000000", "--key", faucet.to_str().unwrap(), "--node", &rpc(0)]).unwrap_or_else(|e| panic!("{e}"));
+    let id = net.mpcd(&["query", "gov", "proposals", "--node", &rpc(0)]).unwrap().as_array().unwrap().iter().filter_map(|p| p["id"].as_u64()).max().unwrap();
+    for i in 0..3 {
+        let operator = net.dir.path().join(format!("node{i}/config/priv_validator_key.json"));
+        net.mpcd(&["tx", "gov", "vote", &id.to_string(), "yes", "--key", operator.to_str().unwrap(), "--node", &rpc(i)]).unwrap_or_else(|e| panic!("vote of operator {i}: {e}"));
+    }
+    id
+}
+
+fn wait_passed(net: &Localnet, id: u64) {
+    let p = wait_for("the proposal's tally", Duration::from_secs(60), net, || {
+        let p = net.mpcd(&["query", "gov", "proposal", &id.to_string(), "--node", &rpc(1)]).ok()?;
+        (p["status"] != "voting_period" && p["status"] != "deposit_period").then_some(p)
+    });
+    assert_eq!(p["status"], "passed", "{p}");
+}
+
+fn governance_rotates_changes_params_freezes_and_unfreezes(net: &Localnet, client_key: &str, account: &[u8]) {
+    // Operators of genesis validators sign with their consensus key files: fund their accounts.
+    let faucet = net.dir.path().join("faucet.key");
+    for i in 0..3u16 {
+        let k = mpcd::keyring::read_key_file(&net.dir.path().join(format!("node{i}/config/priv_validator_key.json"))).unwrap();
+        let operator = tss_app::Address::of_key(&k.verifying_key().to_bytes()).to_bech32("mpc").unwrap();
+        net.mpcd(&["tx", "bank", "send", &operator, "10000000", "--key", faucet.to_str().unwrap(), "--node", &rpc(0)]).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let before = net.query(0, "network-key").unwrap();
+    let g0: [u8; 32] = hex::decode(before["group_key"].as_str().unwrap()).unwrap().try_into().unwrap();
+    let generation0 = before["generation"].as_u64().unwrap();
+    let encrypt = |key: [u8; 32], generation: u64, text: &[u8]| {
+        let enc = tss_crypto::encrypt::EncryptionKey::from_bytes(key, u32::try_from(generation).unwrap()).unwrap();
+        let ct = tss_crypto::encrypt::encrypt(&enc, &tss_crypto::encrypt::owned_label(account, b"/gov").unwrap(), text, &mut rand_core::OsRng).unwrap();
+        hex::encode(tss_crypto::Encode::to_bytes(&ct))
+    };
+    let old = encrypt(g0, generation0, b"made before the rotation");
+    let decrypt = |ct: &str| net.mpcd(&["tx", "decrypt", "--ciphertext", ct, "--key", client_key, "--node", &rpc(2), "--wait"]);
+
+    // Rotation and a longer epoch, proposed together.
+    let rotation = propose_and_vote(net, json!({ "kind": "rotate_network_key" }));
+    let epoch = propose_and_vote(net, json!({ "kind": "change_params", "engine": { "epoch_length": 16 } }));
+    wait_passed(net, rotation);
+    wait_passed(net, epoch);
+    // The engine takes the order in the block after the tally.
+    wait_for("the parameter proposal to change the epoch length", Duration::from_secs(10), net, || (net.query(0, "params").ok()?["epoch_length"] == 16).then_some(()));
+    let after = wait_for("the new generation", Duration::from_secs(60), net, || net.query(0, "network-key").ok().filter(|k| k["generation"].as_u64() == Some(generation0 + 1)));
+    let g1: [u8; 32] = hex::decode(after["group_key"].as_str().unwrap()).unwrap().try_into().unwrap();
+    assert_ne!(g1, g0);
+    let passed_at = net.mpcd(&["query", "gov", "proposal", &rotation.to_string(), "--node", &rpc(0)]).unwrap()["voting_end"].as_u64().unwrap();
+    let seen_at = net.query(0, "height").unwrap()["height"].as_u64().unwrap();
+    eprintln!("rotation proposal passed at height {passed_at}; the new generation's key was in state by height {seen_at} (polled)");
+    // Within the grace period the old generation still decrypts; the new key serves both.
+    let opened = decrypt(&old).unwrap_or_else(|e| panic!("{e}\n{}", net.logs()));
+    assert_eq!(hex::decode(opened["plaintext"].as_str().unwrap_or_else(|| panic!("{opened}"))).unwrap(), b"made before the rotation");
+    let fresh = decrypt(&encrypt(g1, generation0 + 1, b"made after")).unwrap();
+    assert_eq!(hex::decode(fresh["plaintext"].as_str().unwrap_or_else(|| panic!("{fresh}"))).unwrap(), b"made after");
+    let signed = net.mpcd(&["tx", "sign", "--message", "new generation", "--key", client_key, "--node", &rpc(1), "--wait"]).unwrap();
+    let public_key: [u8; 32] = hex::decode(signed["public_key"].as_str().unwrap_or_else(|| panic!("{signed}"))).unwrap().try_into().unwrap();
+    assert_eq!(Some(public_key), tss_engine::apply::derived_public_key(&g1, 0, account, &None), "signed under the new generation");
+    let signature = ed25519_dalek::Signature::from_slice(&hex::decode(signed["signature"].as_str().unwrap()).unwrap()).unwrap();
+    ed25519_dalek::VerifyingKey::from_bytes(&public_key).unwrap().verify_strict(b"new generation", &signature).expect("verifies");
+    // After the grace period: refused.
+    wait_for("the old generation to retire", Duration::from_secs(90), net, || {
+        let refused = decrypt(&old).ok()?;
+        (refused["outcome"] == "failed").then_some(refused["reason"].as_str().map(str::to_owned)?)
+    })
+    .contains("retired")
+    .then_some(())
+    .expect("refused as retired");
+
+    // A keyset of the client's, frozen and unfrozen.
+    let ready = net.mpcd(&["tx", "create-keyset", "--key", client_key, "--node", &rpc(0), "--wait"]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(ready["outcome"], "keyset_ready", "{ready}");
+    let keyset = ready["keyset"].as_u64().unwrap().to_string();
+    let sign_on = |message: &str| net.mpcd(&["tx", "sign", "--keyset", &keyset, "--message", message, "--key", client_key, "--node", &rpc(3), "--wait"]).unwrap_or_else(|e| panic!("{e}"));
+    let freeze = propose_and_vote(net, json!({ "kind": "freeze_keyset", "keyset": keyset.parse::<u64>().unwrap() }));
+    wait_passed(net, freeze);
+    let frozen = wait_for("the freeze to take effect", Duration::from_secs(20), net, || Some(sign_on("while frozen")).filter(|v| v["outcome"] == "failed"));
+    assert!(frozen["reason"].as_str().unwrap().contains("frozen"), "{frozen}");
+    let unfreeze = propose_and_vote(net, json!({ "kind": "unfreeze_keyset", "keyset": keyset.parse::<u64>().unwrap() }));
+    wait_passed(net, unfreeze);
+    let thawed = wait_for("the unfreeze to take effect", Duration::from_secs(20), net, || Some(sign_on("thawed")).filter(|v| v["outcome"] == "signature"));
+    let key: [u8; 32] = hex::decode(ready["public_key"].as_str().unwrap()).unwrap().try_into().unwrap();
+    let signature = ed25519_dalek::Signature::from_slice(&hex::decode(thawed["signature"].as_str().unwrap()).unwrap()).unwrap();
+    ed25519_dalek::VerifyingKey::from_bytes(&key).unwrap().verify_strict(b"thawed", &signature).expect("the unfrozen keyset signs under its key");
 }
 
 fn a_silent_validator_is_jailed_and_comes_back_after_unjail(net: &Localnet, client_key: &str) {
@@ -452,6 +543,9 @@ fn four_validators_on_cometbft_run_the_whole_lifecycle() {
     // A validator that goes silent is jailed for downtime, leaves through a reshare, and after
     // its jail time unjails and comes back at the next epoch boundary.
     a_silent_validator_is_jailed_and_comes_back_after_unjail(&net, key_arg);
+
+    // Governance: a rotation and a parameter change pass by vote, then a freeze and an unfreeze.
+    governance_rotates_changes_params_freezes_and_unfreezes(&net, key_arg, &account_address);
 
     // All five app hashes, as each node computed it, agree at the same height.
     let infos = wait_for("the five nodes to report one height", Duration::from_secs(30), &net, || {
