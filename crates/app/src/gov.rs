@@ -575,6 +575,7 @@ pub fn take_orders<S: Store + ?Sized>(store: &mut S) -> Orders {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
