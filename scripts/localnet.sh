@@ -83,6 +83,9 @@ setkey('p2p', 'pex', 'false')
 # crashed proposer): give broadcast_tx_commit more than the default 10 s.
 setkey('', 'timeout_broadcast_tx_commit', '"30s"')  # unique key; its [rpc] section holds brackets
 setkey('consensus', 'timeout_commit', f'"{commit}"')
+# A contract's code travels in one transaction (up to 800 KiB, base64 in the JSON-RPC body).
+setkey('', 'max_body_bytes', '4000000')  # unique key: [rpc]
+setkey('', 'max_tx_bytes', '2097152')  # unique key: [mempool]
 setkey('', 'moniker', '"localnet"')
 open(path, 'w').write(s)
 PY

@@ -44,6 +44,8 @@ pub mod code {
     pub const LIMIT: u32 = 11;
     /// A message is invalid.
     pub const INVALID: u32 = 12;
+    /// A contract returned an error, panicked or trapped.
+    pub const CONTRACT: u32 = 13;
 
     /// What a code means, in a few words.
     pub fn meaning(code: u32) -> &'static str {
@@ -61,6 +63,7 @@ pub mod code {
             OUT_OF_GAS => "out of gas",
             LIMIT => "account limit reached",
             INVALID => "invalid message",
+            CONTRACT => "contract error",
             _ => "unknown code",
         }
     }
@@ -114,6 +117,8 @@ pub struct TxOutcome {
     pub events: Vec<AppEvent>,
     /// How many engine requests it added (their ids come back from the engine in order).
     pub requests: usize,
+    /// Events of the contracts it ran, in wasmd's shape.
+    pub contract_events: Vec<tss_wasm::ContractEvent>,
 }
 
 /// The chain's parameters from the store.
@@ -145,6 +150,8 @@ pub fn gas_of(params: &AppParams, msgs: &[Msg], len: usize, validators: usize) -
         Msg::CreateValidator { .. } => g.staking.saturating_mul(4),
         Msg::Bond { .. } | Msg::Unbond { .. } | Msg::Unjail | Msg::GovDeposit { .. } | Msg::GovVote { .. } => g.staking,
         Msg::GovSubmit { .. } => g.staking.saturating_mul(2),
+        // Contracts' own gas is metered as they run, on top of this.
+        Msg::WasmStore { .. } | Msg::WasmInstantiate { .. } | Msg::WasmExecute { .. } | Msg::WasmMigrate { .. } => params.wasm.msg_base_gas,
     });
     per_msg.fold(g.tx_base.saturating_add(g.per_byte.saturating_mul(len as u64)), u64::saturating_add)
 }
@@ -188,7 +195,9 @@ fn spend(params: &AppParams, body: &TxBody) -> Option<u128> {
         Msg::BankSend { amount, .. } => acc.checked_add(*amount),
         Msg::Tss(Request::CreateKeyset { .. }) => acc.checked_add(params.keyset_deposit),
         Msg::CreateValidator { self_bond: amount, .. } | Msg::Bond { amount } | Msg::GovSubmit { deposit: amount, .. } | Msg::GovDeposit { amount, .. } => acc.checked_add(*amount),
+        // A contract's keyset deposits are only known when it runs: delivery checks them.
         Msg::Tss(_) | Msg::Unbond { .. } | Msg::Unjail | Msg::GovVote { .. } => Some(acc),
+        Msg::WasmStore { .. } | Msg::WasmInstantiate { .. } | Msg::WasmExecute { .. } | Msg::WasmMigrate { .. } => Some(acc),
     })
 }
 
@@ -214,30 +223,37 @@ pub fn check_tx<S: Store + ?Sized>(store: &S, engine: &EngineState, mempool: &mu
 
 /// What a transaction's messages change, applied only if all succeed.
 #[derive(Default)]
-struct Effects {
+pub(crate) struct Effects {
     accounts: BTreeMap<Address, Account>,
     validators: BTreeMap<Address, ValidatorRecord>,
     unbondings: Vec<(Address, u128)>,
-    requests: Vec<(RequestInput, Option<Deposit>)>,
-    events: Vec<AppEvent>,
+    pub(crate) requests: Vec<(RequestInput, Option<Deposit>)>,
+    pub(crate) events: Vec<AppEvent>,
     /// Proposals created or changed, by id.
     proposals: BTreeMap<u64, crate::gov::Proposal>,
     /// Deposits added: (proposal, depositor, amount).
     gov_deposits: Vec<(u64, Address, u128)>,
     /// Votes cast: (proposal, voter, option).
     votes: Vec<(u64, Address, crate::gov::VoteOption)>,
+    /// Contracts' writes.
+    pub(crate) wasm: tss_wasm::state::Branch,
+    /// Contracts' events.
+    pub(crate) contract_events: Vec<tss_wasm::ContractEvent>,
 }
 
 /// One block's transactions, executed in order.
 pub struct Block<'a, S: Store + ?Sized> {
-    store: &'a mut S,
-    engine: &'a EngineState,
+    pub(crate) store: &'a mut S,
+    pub(crate) engine: &'a EngineState,
     height: u64,
-    params: AppParams,
+    pub(crate) params: AppParams,
     gas_used: u64,
     fees: u128,
     /// Engine requests, in order, each with the deposit it locked.
-    requests: Vec<(RequestInput, Option<Deposit>)>,
+    pub(crate) requests: Vec<(RequestInput, Option<Deposit>)>,
+    /// The contract host, when this node runs one.
+    pub(crate) contracts: Option<crate::contracts::Contracts<'a>>,
+    queued: usize,
 }
 
 /// What a block hands on: the engine's requests (in order, with their deposits) and the fees.
@@ -249,13 +265,25 @@ pub struct BlockTxs {
     pub deposits: Vec<Option<Deposit>>,
     /// Fees collected.
     pub fees: u128,
+    /// How many of the requests were queued by contracts' callbacks in the previous block
+    /// (they come first).
+    pub queued: usize,
 }
 
 impl<'a, S: Store + ?Sized> Block<'a, S> {
-    /// Starts a block over the committed state.
+    /// Starts a block over the committed state. The requests contracts' callbacks made in the
+    /// previous block come first, numbered as their contracts were told.
     pub fn begin(store: &'a mut S, engine: &'a EngineState, height: u64) -> Self {
         let params = params(store);
-        Self { store, engine, height, params, gas_used: 0, fees: 0, requests: Vec::new() }
+        let requests: Vec<_> = tss_wasm::state::take_queue(store).into_iter().map(|r| (r, None)).collect();
+        let queued = requests.len();
+        Self { store, engine, height, params, gas_used: 0, fees: 0, requests, queued, contracts: None }
+    }
+
+    /// Runs contracts on `host` in this block.
+    pub fn with_contracts(mut self, host: &'a tss_wasm::Host, env: tss_wasm::BlockEnv) -> Self {
+        self.contracts = Some(crate::contracts::Contracts::new(host, env));
+        self
     }
 
     /// Executes one transaction.
@@ -283,8 +311,10 @@ impl<'a, S: Store + ?Sized> Block<'a, S> {
         self.gas_used = self.gas_used.saturating_add(wanted);
         self.fees = self.fees.saturating_add(body.fee.amount);
         let mut events = vec![AppEvent { kind: "fee", attrs: vec![("payer", self.bech32(&account)), ("amount", format!("{}{}", body.fee.amount, self.params.denom))] }];
-        match self.run_msgs(account, &body.msgs) {
+        let mut meter = tss_wasm::gas::Meter::new(wanted, gas);
+        match self.run_msgs(account, &body.msgs, &mut meter) {
             Ok(mut fx) => {
+                std::mem::take(&mut fx.wasm).apply(self.store);
                 for (address, account) in &fx.accounts {
                     accounts::set_account(self.store, address, account);
                 }
@@ -307,18 +337,18 @@ impl<'a, S: Store + ?Sized> Block<'a, S> {
                 let requests = fx.requests.len();
                 self.requests.append(&mut fx.requests);
                 events.append(&mut fx.events);
-                TxOutcome { code: code::OK, log: String::new(), gas_wanted: wanted, gas_used: gas, events, requests }
+                TxOutcome { code: code::OK, log: String::new(), gas_wanted: wanted, gas_used: meter.used, events, requests, contract_events: fx.contract_events }
             }
-            Err(r) => TxOutcome { code: r.code, log: r.log, gas_wanted: wanted, gas_used: gas, events, requests: 0 },
+            Err(r) => TxOutcome { code: r.code, log: r.log, gas_wanted: wanted, gas_used: meter.used, events, requests: 0, contract_events: Vec::new() },
         }
     }
 
-    fn bech32(&self, a: &Address) -> String {
+    pub(crate) fn bech32(&self, a: &Address) -> String {
         a.to_bech32(&self.params.address_prefix).unwrap_or_default()
     }
 
     /// Runs the messages on an overlay; nothing is written unless all succeed.
-    fn run_msgs(&self, sender: Address, msgs: &[Msg]) -> Result<Effects, Refusal> {
+    fn run_msgs(&self, sender: Address, msgs: &[Msg], meter: &mut tss_wasm::gas::Meter) -> Result<Effects, Refusal> {
         let mut fx = Effects::default();
         for (i, msg) in msgs.iter().enumerate() {
             let at = |r: Refusal| Refusal { code: r.code, log: format!("message {i} ({}): {}", msg.name(), r.log) };
@@ -334,12 +364,13 @@ impl<'a, S: Store + ?Sized> Block<'a, S> {
                 Msg::GovSubmit { title, summary, content, deposit } => self.gov_submit(&mut fx, sender, title, summary, content, *deposit).map_err(at)?,
                 Msg::GovDeposit { proposal, amount } => self.gov_deposit(&mut fx, sender, *proposal, *amount).map_err(at)?,
                 Msg::GovVote { proposal, option } => self.gov_vote(&mut fx, sender, *proposal, *option).map_err(at)?,
+                Msg::WasmStore { .. } | Msg::WasmInstantiate { .. } | Msg::WasmExecute { .. } | Msg::WasmMigrate { .. } => self.wasm_msg(&mut fx, sender, msg, meter).map_err(at)?,
             }
         }
         Ok(fx)
     }
 
-    fn account(&self, fx: &Effects, a: &Address) -> Account {
+    pub(crate) fn account(&self, fx: &Effects, a: &Address) -> Account {
         fx.accounts.get(a).copied().unwrap_or_else(|| accounts::account(self.store, a))
     }
 
@@ -347,7 +378,7 @@ impl<'a, S: Store + ?Sized> Block<'a, S> {
         fx.validators.get(operator).cloned().or_else(|| staking::validator(self.store, operator))
     }
 
-    fn debit(&self, fx: &mut Effects, from: Address, amount: u128, what: &str) -> Result<(), Refusal> {
+    pub(crate) fn debit(&self, fx: &mut Effects, from: Address, amount: u128, what: &str) -> Result<(), Refusal> {
         let mut a = self.account(fx, &from);
         if a.balance < amount {
             return Err(refuse(code::INSUFFICIENT_FUNDS, format!("{what} needs {amount}{}, the account holds {}", self.params.denom, a.balance)));
@@ -371,26 +402,12 @@ impl<'a, S: Store + ?Sized> Block<'a, S> {
 
     fn tss_request(&self, fx: &mut Effects, sender: Address, request: &Request) -> Result<(), Refusal> {
         let requester = sender.0.to_vec();
+        let queued = self.requests.iter().chain(&fx.requests).map(|(r, _)| r);
+        check_limits(self.engine, &self.params, queued, &requester, request, "account")?;
         let mut deposit = None;
-        let pending = self.requests.iter().chain(&fx.requests).filter(|(r, _)| r.requester == requester);
-        match request {
-            Request::CreateKeyset { .. } => {
-                let owned = self.engine.keysets.values().filter(|k| k.owner == Owner::Requester(requester.clone())).count()
-                    + pending.filter(|(r, _)| matches!(r.request, Request::CreateKeyset { .. })).count();
-                if owned >= self.params.max_keysets as usize {
-                    return Err(refuse(code::LIMIT, format!("the account already owns {owned} keysets, the most allowed (delete one first)")));
-                }
-                self.debit(fx, sender, self.params.keyset_deposit, "a keyset's deposit")?;
-                deposit = Some(Deposit { owner: sender, amount: self.params.keyset_deposit });
-            }
-            // Ownership is the engine's to check; the deposit comes back with its callback.
-            Request::DeleteKeyset { .. } => {}
-            Request::Sign { .. } | Request::Decrypt { .. } => {
-                let open = self.engine.requests.values().filter(|r| r.requester == requester).count() + pending.filter(|(r, _)| matches!(r.request, Request::Sign { .. } | Request::Decrypt { .. })).count();
-                if open >= self.params.max_open_requests as usize {
-                    return Err(refuse(code::LIMIT, format!("the account has {open} requests open, the most allowed: wait for their callbacks")));
-                }
-            }
+        if let Request::CreateKeyset { .. } = request {
+            self.debit(fx, sender, self.params.keyset_deposit, "a keyset's deposit")?;
+            deposit = Some(Deposit { owner: sender, amount: self.params.keyset_deposit });
         }
         fx.requests.push((RequestInput { requester, request: request.clone() }, deposit));
         Ok(())
@@ -546,10 +563,38 @@ impl<'a, S: Store + ?Sized> Block<'a, S> {
     /// Ends the transactions of the block.
     pub fn finish(self) -> BlockTxs {
         let (requests, deposits) = self.requests.into_iter().unzip();
-        BlockTxs { requests, deposits, fees: self.fees }
+        BlockTxs { requests, deposits, fees: self.fees, queued: self.queued }
     }
 }
 
 fn failed(r: Refusal, gas_wanted: u64, gas_used: u64) -> TxOutcome {
-    TxOutcome { code: r.code, log: r.log, gas_wanted, gas_used, events: Vec::new(), requests: 0 }
+    TxOutcome { code: r.code, log: r.log, gas_wanted, gas_used, events: Vec::new(), requests: 0, contract_events: Vec::new() }
+}
+
+/// The bounds on one requester's engine requests (an account's or a contract's): keysets held
+/// and open signature and decryption requests, counting what is queued before it. Ownership
+/// and labels are the engine's to check.
+pub(crate) fn check_limits<'r>(engine: &EngineState, params: &AppParams, queued: impl Iterator<Item = &'r RequestInput>, requester: &[u8], request: &Request, who: &str) -> Result<(), Refusal> {
+    let pending = queued.filter(|r| r.requester == requester);
+    match request {
+        Request::CreateKeyset { .. } => {
+            let owned = engine.keysets.values().filter(|k| k.owner == Owner::Requester(requester.to_vec())).count() + pending.filter(|r| matches!(r.request, Request::CreateKeyset { .. })).count();
+            if owned >= params.max_keysets as usize {
+                return Err(refuse(code::LIMIT, format!("the {who} already owns {owned} keysets, the most allowed (delete one first)")));
+            }
+        }
+        Request::DeleteKeyset { .. } => {}
+        Request::Sign { .. } | Request::Decrypt { .. } => {
+            let open = engine.requests.values().filter(|r| r.requester == requester).count() + pending.filter(|r| matches!(r.request, Request::Sign { .. } | Request::Decrypt { .. })).count();
+            if open >= params.max_open_requests as usize {
+                return Err(refuse(code::LIMIT, format!("the {who} has {open} requests open, the most allowed: wait for their callbacks")));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A refusal (for sibling modules).
+pub(crate) fn refusal(code: u32, log: impl Into<String>) -> Refusal {
+    refuse(code, log)
 }

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod address;
+pub mod contracts;
 pub mod exec;
 pub mod gov;
 pub mod params;

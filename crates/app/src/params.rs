@@ -60,6 +60,27 @@ pub struct AppParams {
     /// Governance: deposits, voting period, tally thresholds.
     #[serde(default)]
     pub gov: crate::gov::GovParams,
+    /// Contracts: gas for callbacks and queries.
+    #[serde(default)]
+    pub wasm: WasmParams,
+}
+
+/// Contract parameters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WasmParams {
+    /// Gas each `sudo` callback may use (its own limit, apart from any transaction's).
+    pub callback_gas_limit: u64,
+    /// Gas a smart query may use.
+    pub query_gas_limit: u64,
+    /// Chain gas every wasm message costs up front, on top of the gas its contract uses.
+    pub msg_base_gas: u64,
+}
+
+impl Default for WasmParams {
+    fn default() -> Self {
+        Self { callback_gas_limit: 2_000_000, query_gas_limit: 3_000_000, msg_base_gas: 10_000 }
+    }
 }
 
 impl Default for AppParams {
@@ -76,6 +97,7 @@ impl Default for AppParams {
             max_keysets: 8,
             staking: crate::staking::StakingParams::default(),
             gov: crate::gov::GovParams::default(),
+            wasm: WasmParams::default(),
         }
     }
 }
@@ -104,6 +126,9 @@ impl AppParams {
         }
         if s.max_validators == 0 {
             return Err("staking.max_validators must be at least 1".into());
+        }
+        if self.wasm.callback_gas_limit == 0 || self.wasm.query_gas_limit == 0 {
+            return Err("wasm.callback_gas_limit and wasm.query_gas_limit must be above 0".into());
         }
         self.gov.validate()
     }

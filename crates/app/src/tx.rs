@@ -12,8 +12,8 @@ use tss_engine::types::Request;
 
 /// First byte of a transaction.
 pub const TX_TAG: u8 = 0x32;
-/// Largest body accepted.
-pub const MAX_BODY: usize = 128 * 1024;
+/// Largest body accepted (room for a contract's code: `tss_wasm::host::MAX_CODE_SIZE`).
+pub const MAX_BODY: usize = 900 * 1024;
 /// Most messages in one transaction.
 pub const MAX_MSGS: usize = 16;
 /// Longest memo.
@@ -84,6 +84,39 @@ pub enum Msg {
         /// The vote.
         option: crate::gov::VoteOption,
     },
+    /// Stores a contract's wasm code after cosmwasm-vm's checks; its id is in the
+    /// `store_code` event.
+    WasmStore {
+        /// The wasm bytes (at most `tss_wasm::host::MAX_CODE_SIZE`).
+        code: Vec<u8>,
+    },
+    /// Instantiates a stored code; the new contract's address is in the `instantiate` event.
+    WasmInstantiate {
+        /// The code.
+        code_id: u64,
+        /// The JSON instantiate message.
+        msg: Vec<u8>,
+        /// A name for people (1 to 128 bytes).
+        label: String,
+        /// Who may migrate it (raw address bytes), if anyone.
+        admin: Option<Vec<u8>>,
+    },
+    /// Executes a contract.
+    WasmExecute {
+        /// The contract (32 bytes).
+        contract: [u8; 32],
+        /// The JSON execute message.
+        msg: Vec<u8>,
+    },
+    /// Migrates a contract to another code (its admin only).
+    WasmMigrate {
+        /// The contract.
+        contract: [u8; 32],
+        /// The new code.
+        code_id: u64,
+        /// The JSON migrate message.
+        msg: Vec<u8>,
+    },
 }
 
 impl Msg {
@@ -102,6 +135,10 @@ impl Msg {
             Msg::GovSubmit { .. } => "gov/submit-proposal",
             Msg::GovDeposit { .. } => "gov/deposit",
             Msg::GovVote { .. } => "gov/vote",
+            Msg::WasmStore { .. } => "wasm/store",
+            Msg::WasmInstantiate { .. } => "wasm/instantiate",
+            Msg::WasmExecute { .. } => "wasm/execute",
+            Msg::WasmMigrate { .. } => "wasm/migrate",
         }
     }
 }

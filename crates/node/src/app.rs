@@ -46,11 +46,13 @@ struct Inner {
     finalized: i64,
     /// What CheckTx accepted since the last commit (pending sequences and funds).
     mempool: tss_app::Mempool,
+    /// The contract host.
+    host: tss_wasm::Host,
 }
 
 impl App {
     /// Opens the application over a chain database and a secret store.
-    pub fn new(db: ChainDb, store: SecretStore, local: LocalSecrets, metrics: Arc<Metrics>) -> anyhow::Result<Self> {
+    pub fn new(db: ChainDb, store: SecretStore, local: LocalSecrets, metrics: Arc<Metrics>, host: tss_wasm::Host) -> anyhow::Result<Self> {
         let state = EngineState::load(&db).map_err(|e| anyhow::anyhow!("{e}"))?;
         let (finalized, app_hash) = db.last_commit();
         let local = match &state {
@@ -61,7 +63,7 @@ impl App {
             None => Some(local),
         };
         let rng = ChaCha20Rng::from_rng(rand_core::OsRng).map_err(|e| anyhow::anyhow!("no OS randomness: {e}"))?;
-        Ok(Self { inner: Arc::new(Mutex::new(Inner { db, state, local, store, rng, app_hash, finalized, mempool: tss_app::Mempool::default() })), metrics })
+        Ok(Self { inner: Arc::new(Mutex::new(Inner { db, state, local, store, rng, app_hash, finalized, mempool: tss_app::Mempool::default(), host })), metrics })
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -155,6 +157,16 @@ fn callback_event(cb: &Callback) -> Event {
 
 fn app_event(e: &tss_app::exec::AppEvent) -> Event {
     event(&format!("app.{}", e.kind), &e.attrs.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>())
+}
+
+fn contract_event(e: &tss_wasm::ContractEvent) -> Event {
+    Event { r#type: e.kind.clone(), attributes: e.attrs.iter().map(|(k, v)| EventAttribute { key: k.clone(), value: v.clone(), index: true }).collect() }
+}
+
+/// The block a contract sees: chain id, height, the block's time and the address prefix.
+fn block_env(chain_id: &str, height: u64, time: Option<&tendermint_proto::google::protobuf::Timestamp>, prefix: &str) -> tss_wasm::BlockEnv {
+    let time_nanos = time.map_or(0, |t| u64::try_from(t.seconds).unwrap_or(0).saturating_mul(1_000_000_000).saturating_add(u64::try_from(t.nanos).unwrap_or(0)));
+    tss_wasm::BlockEnv { chain_id: chain_id.to_owned(), height, time_nanos, prefix: prefix.to_owned() }
 }
 
 fn engine_event(e: &EngineEvent) -> Event {
@@ -368,7 +380,8 @@ impl Application for App {
         // membership changes staking and jailing queued last block, go into the engine's block.
         let membership = tss_app::slashing::take_membership(&mut inner.db);
         let orders = tss_app::gov::take_orders(&mut inner.db);
-        let mut block = tss_app::Block::begin(&mut inner.db, &*state, height);
+        let wasm_env = block_env(&chain_id, height, request.time.as_ref(), &tss_app::exec::params(&inner.db).address_prefix);
+        let mut block = tss_app::Block::begin(&mut inner.db, &*state, height).with_contracts(&inner.host, wasm_env.clone());
         let mut request_counts = Vec::with_capacity(request.txs.len());
         for (i, tx) in request.txs.iter().enumerate() {
             if i == 0 && tx.first() == Some(&ENVELOPE_TAG) {
@@ -377,7 +390,7 @@ impl Application for App {
                 continue;
             }
             let out = if tx.first() == Some(&ENVELOPE_TAG) {
-                tss_app::TxOutcome { code: code::RESERVED, log: "a second envelope".into(), gas_wanted: 0, gas_used: 0, events: Vec::new(), requests: 0 }
+                tss_app::TxOutcome { code: code::RESERVED, log: "a second envelope".into(), gas_wanted: 0, gas_used: 0, events: Vec::new(), requests: 0, contract_events: Vec::new() }
             } else {
                 block.deliver(tx)
             };
@@ -387,7 +400,7 @@ impl Application for App {
                 log: out.log,
                 gas_wanted: i64::try_from(out.gas_wanted).unwrap_or(i64::MAX),
                 gas_used: i64::try_from(out.gas_used).unwrap_or(i64::MAX),
-                events: out.events.iter().map(app_event).collect(),
+                events: out.events.iter().map(app_event).chain(out.contract_events.iter().map(contract_event)).collect(),
                 ..Default::default()
             });
         }
@@ -405,6 +418,8 @@ impl Application for App {
         let mut app_events = tss_app::end_block(&mut inner.db, &out, &txs.deposits, txs.fees, &state.meta.validators);
         app_events.extend(tss_app::slashing::end_block(&mut inner.db, state, &out, height));
         app_events.extend(tss_app::gov::end_block(&mut inner.db, state, height));
+        let (contract_events, callback_events) = tss_app::contracts::deliver_callbacks(&mut inner.db, &inner.host, &wasm_env, state, &out);
+        app_events.extend(callback_events);
         state.save(&mut inner.db);
         // The engine's validator updates (after a completed handover) go to CometBFT with their
         // consensus keys; CometBFT applies them from height + 2, and so does the recorded set.
@@ -428,9 +443,11 @@ impl Application for App {
         let mut events: Vec<Event> = out.events.iter().map(engine_event).collect();
         events.extend(out.callbacks.iter().map(callback_event));
         events.extend(app_events.iter().map(app_event));
+        events.extend(contract_events.iter().map(contract_event));
         // Request ids go back in the transactions' results, in order: each transaction's data is
         // the 8-byte ids of the requests it made.
-        let mut ids = out.request_ids.iter();
+        // The requests contracts' callbacks queued last block came first.
+        let mut ids = out.request_ids.iter().skip(txs.queued);
         for (r, count) in tx_results.iter_mut().zip(&request_counts) {
             let mine: Vec<u64> = ids.by_ref().take(*count).copied().collect();
             if !mine.is_empty() {
@@ -468,7 +485,7 @@ impl Application for App {
 
     fn query(&self, request: RequestQuery) -> ResponseQuery {
         let inner = self.lock();
-        let answer = crate::query::answer(inner.state.as_ref(), &inner.db, &request.path, &request.data);
+        let answer = crate::query::answer(inner.state.as_ref(), &inner.db, Some(&inner.host), &request.path, &request.data);
         match answer {
             Ok(value) => ResponseQuery { code: 0, value: value.into(), height: inner.db.last_commit().0, ..Default::default() },
             Err(log) => ResponseQuery { code: 1, log, ..Default::default() },

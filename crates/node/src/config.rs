@@ -94,6 +94,10 @@ impl Home {
     pub fn data(&self) -> PathBuf {
         self.0.join("data")
     }
+    /// Compiled contract modules (a cache: rebuilt from chain state when lost).
+    pub fn wasm_cache(&self) -> PathBuf {
+        self.0.join("wasm")
+    }
 }
 
 const HEADER: &str = "# mpcd node configuration. Every key is documented; defaults are shown.

@@ -9,6 +9,7 @@ pub mod glue;
 pub mod keyring;
 pub mod metrics;
 pub mod query;
+pub mod query_wasm;
 pub mod rpc;
 pub mod secret_store;
 pub mod valset;

@@ -7,9 +7,12 @@ use tss_engine::state::Owner;
 use tss_engine::EngineState;
 
 /// Answers a query path; data is path-specific.
-pub fn answer<S: tss_engine::Store + ?Sized>(state: Option<&EngineState>, db: &S, path: &str, data: &[u8]) -> Result<Vec<u8>, String> {
+pub fn answer<S: tss_engine::Store + ?Sized>(state: Option<&EngineState>, db: &S, host: Option<&tss_wasm::Host>, path: &str, data: &[u8]) -> Result<Vec<u8>, String> {
     let state = state.ok_or("the chain has no state yet (before genesis)")?;
     let app = tss_app::exec::params(db);
+    if let Some(wasm_path) = path.strip_prefix("/wasm/") {
+        return crate::query_wasm::answer(state, db, host, &app, wasm_path, data).map(|v| v.to_string().into_bytes());
+    }
     let bech32 = |a: &tss_app::Address| a.to_bech32(&app.address_prefix).unwrap_or_default();
     let value: Value = match path {
         "/network_key" => {
@@ -102,7 +105,7 @@ pub fn answer<S: tss_engine::Store + ?Sized>(state: Option<&EngineState>, db: &S
                 .collect(),
         ),
         "/height" => json!({ "height": state.meta.height }),
-        other => return Err(format!("unknown query path {other:?}; try /network_key, /keysets, /keyset, /request, /proposals, /proposal, /blame, /params, /app_params, /validators, /staking_validators, /requests, /sessions, /account, /height")),
+        other => return Err(format!("unknown query path {other:?}; try /network_key, /keysets, /keyset, /request, /proposals, /proposal, /blame, /params, /app_params, /validators, /staking_validators, /requests, /sessions, /account, /height, /wasm/...")),
     };
     Ok(value.to_string().into_bytes())
 }

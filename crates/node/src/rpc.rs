@@ -1,4 +1,4 @@
-//! A minimal client of CometBFT's JSON-RPC (HTTP GET endpoints).
+//! A minimal client of CometBFT's JSON-RPC: GET for reads, POST for broadcasts.
 
 use base64::Engine;
 use serde_json::Value;
@@ -12,14 +12,31 @@ fn get(rpc: &str, path: &str) -> anyhow::Result<Value> {
     Ok(value.get("result").cloned().unwrap_or(Value::Null))
 }
 
+/// A JSON-RPC call by POST (a contract's code does not fit in a URL).
+fn post(rpc: &str, method: &str, params: Value) -> anyhow::Result<Value> {
+    let url = rpc.trim_end_matches('/').to_owned();
+    let body = serde_json::json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
+    let response = ureq::post(&url).timeout(std::time::Duration::from_secs(60)).send_json(body);
+    let value: Value = match response {
+        Ok(r) => r.into_json()?,
+        // CometBFT answers a JSON-RPC error with an HTTP error status and the error in the body.
+        Err(ureq::Error::Status(code, r)) => r.into_json().unwrap_or_else(|_| serde_json::json!({ "error": format!("HTTP {code}") })),
+        Err(e) => anyhow::bail!("{url}: {e}; is CometBFT running and its RPC reachable?"),
+    };
+    if let Some(err) = value.get("error") {
+        anyhow::bail!("{url} {method}: {err}");
+    }
+    Ok(value.get("result").cloned().unwrap_or(Value::Null))
+}
+
 /// Broadcasts a transaction and waits for its block.
 pub fn broadcast_tx_commit(rpc: &str, tx: &[u8]) -> anyhow::Result<Value> {
-    get(rpc, &format!("broadcast_tx_commit?tx=0x{}", hex::encode(tx)))
+    post(rpc, "broadcast_tx_commit", serde_json::json!({ "tx": base64::engine::general_purpose::STANDARD.encode(tx) }))
 }
 
 /// Broadcasts a transaction once the mempool accepts it.
 pub fn broadcast_tx_sync(rpc: &str, tx: &[u8]) -> anyhow::Result<Value> {
-    get(rpc, &format!("broadcast_tx_sync?tx=0x{}", hex::encode(tx)))
+    post(rpc, "broadcast_tx_sync", serde_json::json!({ "tx": base64::engine::general_purpose::STANDARD.encode(tx) }))
 }
 
 /// An ABCI query; returns the decoded JSON value.

@@ -51,14 +51,12 @@ impl Apply<'_> {
     }
 
     /// Creates a keyset record for a contract's request.
-    pub(super) fn create_keyset(&mut self, owner: Vec<u8>, request: u64, threshold: Option<u16>) -> Result<KeysetId, String> {
+    pub(super) fn create_keyset(&mut self, owner: Vec<u8>, request: u64, id: KeysetId, threshold: Option<u16>) -> Result<KeysetId, String> {
         let n = self.state.meta.validators.len();
         let t = threshold.unwrap_or_else(|| self.state.meta.params.threshold(n));
         if t == 0 || usize::from(t) > n {
             return Err(format!("threshold {t} is outside 1..={n} (the validator count)"));
         }
-        let id = self.state.meta.next_keyset;
-        self.state.meta.next_keyset += 1;
         self.state.keysets.insert(
             id,
             Keyset { owner: Owner::Requester(owner), generations: BTreeMap::new(), current: None, created_by: Some(request), threshold: Some(t), frozen: false },

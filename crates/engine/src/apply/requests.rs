@@ -37,15 +37,22 @@ impl Apply<'_> {
     pub(super) fn submit(&mut self, input: &RequestInput) -> u64 {
         let id = self.state.meta.next_request;
         self.state.meta.next_request += 1;
+        // Every creation takes a keyset id, even one refused below, so a contract learns both
+        // ids when it submits: `next_keyset` plus the creations before it in the block.
+        let keyset = matches!(input.request, Request::CreateKeyset { .. }).then(|| {
+            let k = self.state.meta.next_keyset;
+            self.state.meta.next_keyset += 1;
+            k
+        });
         self.out.events.push(crate::types::Event::RequestAccepted { request: id });
-        match self.check_and_queue(id, input) {
+        match self.check_and_queue(id, keyset, input) {
             Ok(()) => {}
             Err(reason) => self.finish(id, input.requester.clone(), self.height, Outcome::Failed { reason }),
         }
         id
     }
 
-    fn check_and_queue(&mut self, id: u64, input: &RequestInput) -> Result<(), String> {
+    fn check_and_queue(&mut self, id: u64, keyset_id: Option<u64>, input: &RequestInput) -> Result<(), String> {
         let params = &self.state.meta.params;
         let requester = &input.requester;
         if requester.is_empty() || requester.len() > crate::types::MAX_REQUESTER_LEN {
@@ -53,7 +60,8 @@ impl Apply<'_> {
         }
         let (keyset_id, generation, job) = match &input.request {
             Request::CreateKeyset { threshold } => {
-                self.create_keyset(requester.clone(), id, *threshold).map_err(|e| format!("invalid input: {e}"))?;
+                let keyset = keyset_id.ok_or("invalid input: no keyset id")?;
+                self.create_keyset(requester.clone(), id, keyset, *threshold).map_err(|e| format!("invalid input: {e}"))?;
                 return Ok(());
             }
             Request::DeleteKeyset { keyset } => {

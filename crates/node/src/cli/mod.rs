@@ -6,12 +6,14 @@
 //! (`tests/docs_commands.rs`).
 
 pub mod args;
+pub mod client;
 pub mod genesis;
 pub mod gov;
 pub mod keys;
 pub mod node;
 pub mod query;
 pub mod tx;
+pub mod wasm;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -91,6 +93,16 @@ pub enum Command {
     Tx(tx::TxArgs),
     /// Read chain state.
     Query(query::QueryArgs),
+    /// Encrypt to a keyset (the network key by default) for an owner and a purpose, off chain.
+    Encrypt(client::EncryptArgs),
+    /// Make or show an X25519 transport key (where a private decryption is re-encrypted to).
+    TransportKey {
+        /// What to do.
+        #[command(subcommand)]
+        cmd: client::TransportKeyCommand,
+    },
+    /// Open a re-encrypted decryption result with its transport secret.
+    OpenReencrypted(client::OpenArgs),
 }
 
 /// Runs a parsed command.
@@ -108,5 +120,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Genesis { cmd } => genesis::run(cmd),
         Command::Tx(args) => tx::run(args),
         Command::Query(args) => query::run(args),
+        Command::Encrypt(args) => client::encrypt(&args),
+        Command::TransportKey { cmd } => client::transport_key(&cmd),
+        Command::OpenReencrypted(args) => client::open(&args),
     }
 }

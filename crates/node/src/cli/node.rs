@@ -106,7 +106,8 @@ pub fn start(home: &Path) -> anyhow::Result<()> {
     let db = ChainDb::open(&home.data())?;
     let metrics = Arc::new(metrics::Metrics::default());
     metrics::serve(&config.metrics_listen, metrics.clone())?;
-    let app = App::new(db, store, local, metrics)?;
+    let host = tss_wasm::Host::open(&home.wasm_cache()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let app = App::new(db, store, local, metrics, host)?;
     let server = tendermint_abci::ServerBuilder::new(8 * 1024 * 1024).bind(&config.abci_listen, app).map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.abci_listen))?;
     tracing::info!(abci = %config.abci_listen, metrics = %config.metrics_listen, "mpcd serving ABCI++");
     server.listen().map_err(|e| anyhow::anyhow!("ABCI server stopped: {e}"))

@@ -63,6 +63,12 @@ pub enum QueryCommand {
         /// The account (bech32).
         address: String,
     },
+    /// Contracts: codes, contracts, their state, callbacks.
+    Wasm {
+        /// What to read.
+        #[command(subcommand)]
+        cmd: crate::cli::wasm::WasmQuery,
+    },
     /// A transaction's result by hash (from `--sync`): height, code, gas, request ids.
     Tx {
         /// The hash (64 hex digits).
@@ -77,6 +83,7 @@ pub fn run(args: QueryArgs) -> anyhow::Result<()> {
     let value = match args.what {
         QueryCommand::NetworkKey => simple("/network_key")?,
         QueryCommand::Keysets => simple("/keysets")?,
+        QueryCommand::Wasm { cmd } => crate::cli::wasm::query(node, cmd)?,
         QueryCommand::Keyset { id } => rpc::abci_query(node, "/keyset", &id.to_be_bytes())?,
         QueryCommand::Blame => simple("/blame")?,
         QueryCommand::Params => simple("/params")?,

@@ -167,6 +167,12 @@ pub enum TxCommand {
         #[command(subcommand)]
         cmd: crate::cli::gov::GovCommand,
     },
+    /// Contracts: store code, instantiate, execute, migrate.
+    Wasm {
+        /// What to do.
+        #[command(subcommand)]
+        cmd: crate::cli::wasm::WasmTx,
+    },
     /// Send a transaction signed with --offline (its hex, or a file holding its JSON or hex).
     Broadcast {
         /// The signed transaction.
@@ -227,6 +233,9 @@ pub enum SlashingCommand {
     /// Leave jail after the jail time.
     Unjail,
 }
+
+/// Gas left for a contract's execution when --gas is not given.
+const DEFAULT_CONTRACT_GAS: u64 = 3_000_000;
 
 /// A message checked offline, finished once the chain's facts are known.
 enum Planned {
@@ -331,6 +340,7 @@ fn plan(cmd: TxCommand, account: &Address) -> anyhow::Result<Planned> {
         TxCommand::Staking { cmd: StakingCommand::Unbond { amount } } => Planned::Ready(Msg::Unbond { amount }),
         TxCommand::Slashing { cmd: SlashingCommand::Unjail } => Planned::Ready(Msg::Unjail),
         TxCommand::Gov { cmd } => Planned::Ready(crate::cli::gov::message(cmd)?),
+        TxCommand::Wasm { cmd } => Planned::Ready(crate::cli::wasm::message(cmd)?),
         TxCommand::Broadcast { .. } => anyhow::bail!("broadcast sends a signed transaction; it is not a message"),
     })
 }
@@ -407,7 +417,13 @@ pub fn run(args: TxArgs) -> anyhow::Result<()> {
         (None, Some(p)) => {
             let len = postcard::to_allocvec(&msg).map_or(0, |v| v.len());
             let needed = tss_app::exec::gas_of(p, std::slice::from_ref(&msg), 2048 + len, chain.validators);
-            needed.saturating_add(needed / 5)
+            // A contract's own gas is only known as it runs: leave room for it.
+            let contract = match &msg {
+                Msg::WasmStore { code } => tss_wasm::exec::COMPILE_GAS_PER_BYTE.saturating_mul(code.len() as u64),
+                Msg::WasmInstantiate { .. } | Msg::WasmExecute { .. } | Msg::WasmMigrate { .. } => DEFAULT_CONTRACT_GAS,
+                _ => 0,
+            };
+            needed.saturating_add(contract).saturating_add(needed / 5).min(p.max_tx_gas)
         }
         (None, None) => 0,
     };
@@ -467,6 +483,10 @@ fn broadcast(send: &SendArgs, tx: &[u8]) -> anyhow::Result<()> {
         "gas_wanted": rpc::number(deliver.get("gas_wanted")), "gas_used": rpc::number(deliver.get("gas_used")),
         "requests": requests,
     });
+    let events = deliver.get("events").and_then(Value::as_array).cloned().unwrap_or_default();
+    if let (Some(o), Value::Object(wasm)) = (out.as_object_mut(), crate::cli::wasm::summary(&events)) {
+        o.extend(wasm);
+    }
     if send.wait {
         match requests.first() {
             Some(id) => out = wait_callback(node, *id, height)?,
