@@ -270,3 +270,22 @@ fn migrate_accepts_an_empty_message() {
     migrate(chain.deps.as_mut(), env, from_json::<MigrateMsg>(b"{}").unwrap()).unwrap();
     assert!(from_json::<MigrateMsg>(br#"{"x":1}"#).is_err());
 }
+
+#[test]
+fn every_message_in_the_readme_flow_is_one_the_contract_parses() {
+    let mut checked = 0;
+    for line in include_str!("../README.md").lines().filter(|l| l.starts_with("mpcd ")) {
+        let Some(json) = line.split('\'').nth(1) else { continue };
+        let json = json.replace("CIPHERTEXT_BASE64", "AAAA").replace("TRANSPORT_KEY_BASE64", "AAAA");
+        let parses = if line.starts_with("mpcd tx wasm instantiate") {
+            from_json::<InstantiateMsg>(json.as_bytes()).is_ok()
+        } else if line.starts_with("mpcd tx wasm execute") {
+            from_json::<ExecuteMsg>(json.as_bytes()).is_ok()
+        } else {
+            from_json::<QueryMsg>(json.as_bytes()).is_ok()
+        };
+        assert!(parses, "{line}");
+        checked += 1;
+    }
+    assert!(checked >= 4);
+}

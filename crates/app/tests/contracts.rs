@@ -32,7 +32,7 @@ impl Harness {
     fn new(byzantine: &[(usize, Behavior)]) -> Self {
         let mut net = Network::new(SimConfig::new(7, 41));
         for (i, b) in byzantine {
-            net.nodes[*i].behavior = b.clone();
+            net.nodes[*i].behavior = *b;
         }
         let alice = SigningKey::from_bytes(&[1; 32]);
         let mut store = MemStore::default();

@@ -1,5 +1,6 @@
 //! The cost of contract calls with a warm module cache: instantiate, execute (a write), sudo
 //! (a callback that records itself), a smart query; the probe contract from contracts/.
+#![allow(missing_docs)]
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::path::PathBuf;

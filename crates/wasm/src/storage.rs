@@ -49,7 +49,7 @@ impl ContractStorage {
         self.changes
     }
 
-    fn bounds<'a>(c: &'a Cursor) -> (Bound<&'a [u8]>, Bound<&'a [u8]>) {
+    fn bounds(c: &Cursor) -> (Bound<&[u8]>, Bound<&[u8]>) {
         let (mut lo, mut hi) = (
             c.start.as_deref().map_or(Bound::Unbounded, Bound::Included),
             c.end.as_deref().map_or(Bound::Unbounded, Bound::Excluded),
