@@ -8,7 +8,8 @@
 //! that block-syncs and joins by `create-validator` (reshare, then CometBFT's set; with one
 //! original validator down, a signature needs its share) and later unbonds and leaves through
 //! a reshare, a validator that goes silent jailed for downtime and back after `unjail`, and all
-//! five app hashes equal at the end. Bounded in time; every process it started is
+//! five app hashes equal at the end; the three contracts (`localnet/contracts.rs`) deployed
+//! from the committed artifacts and run through the CLI. Bounded in time; every process it started is
 //! stopped by PID, also when it fails.
 //!
 //! Needs the `cometbft` binary (`.ci/install-cometbft` builds v0.38 from the Go module proxy);
@@ -18,6 +19,9 @@
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+#[path = "localnet/contracts.rs"]
+mod contracts;
 use std::time::{Duration, Instant};
 
 const BASE_PORT: u16 = 27100;
@@ -468,6 +472,10 @@ fn four_validators_on_cometbft_run_the_whole_lifecycle() {
     // The Cosmos-shaped client: a keyring key signs with --from against a tcp:// node; --sync
     // returns a hash whose result `query tx` finds, and `query request` the callback.
     keyring_client_signs_and_finds_its_results(&net);
+
+    // The sealed-bid auction, the Ed25519 vault and private delivery, deployed from the
+    // committed artifacts and run through the CLI, checked independently.
+    contracts::three_contracts_run_their_flows(&net, net.dir.path().join("keyring").to_str().unwrap());
 
     // A ciphertext made by a plain X25519 client, threshold-decrypted.
     let x25519_key: [u8; 32] = hex::decode(network_key["x25519"].as_str().unwrap()).unwrap().try_into().unwrap();

@@ -129,12 +129,20 @@ pub fn encrypt(args: &EncryptArgs) -> anyhow::Result<()> {
     };
     let (key, generation) = group_key(&args.key, None)?;
     let ct = tss_crypto::encrypt::encrypt(&key, &label, &plaintext, &mut OsRng).map_err(|e| anyhow::anyhow!("cannot encrypt: {e}"))?;
-    let hex = hex::encode(ct.to_bytes());
+    let bytes = ct.to_bytes();
+    let hex = hex::encode(&bytes);
     if let Some(out) = &args.out {
         std::fs::write(out, &hex).map_err(|e| anyhow::anyhow!("--out: {}: {e}", out.display()))?;
     }
-    print(&json!({ "ciphertext": hex, "label": hex::encode(&label), "keyset": args.key.keyset, "generation": generation, "out": args.out }), args.output);
+    // Base64 too: a contract message takes the ciphertext as a `Binary`.
+    print(&json!({ "ciphertext": hex, "ciphertext_base64": base64(&bytes), "label": hex::encode(&label), "keyset": args.key.keyset, "generation": generation, "out": args.out }), args.output);
     Ok(())
+}
+
+/// Standard base64 with padding, as cosmwasm's `Binary` reads and writes it.
+fn base64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 fn read_secret(path: &Path) -> anyhow::Result<TransportSecret> {
@@ -158,9 +166,13 @@ pub fn transport_key(cmd: &TransportKeyCommand) -> anyhow::Result<()> {
             }
             let mut f = options.open(out).map_err(|e| anyhow::anyhow!("--out: {}: {e} (an existing key is never overwritten)", out.display()))?;
             std::io::Write::write_all(&mut f, hex.as_bytes()).and_then(|()| f.sync_all()).map_err(|e| anyhow::anyhow!("--out: {}: {e}", out.display()))?;
-            print(&json!({ "public_key": hex::encode(secret.public().to_bytes()), "secret_file": out }), Output::Json);
+            let public = secret.public().to_bytes();
+            print(&json!({ "public_key": hex::encode(public), "public_key_base64": base64(&public), "secret_file": out }), Output::Json);
         }
-        TransportKeyCommand::Show { secret } => print(&json!({ "public_key": hex::encode(read_secret(secret)?.public().to_bytes()) }), Output::Json),
+        TransportKeyCommand::Show { secret } => {
+            let public = read_secret(secret)?.public().to_bytes();
+            print(&json!({ "public_key": hex::encode(public), "public_key_base64": base64(&public) }), Output::Json)
+        }
     }
     Ok(())
 }
