@@ -4,9 +4,8 @@ use cosmwasm_std::{
     entry_point, to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Reply, Response,
     StdResult,
 };
-use tss_bindings::{ciphertext_label, TssMsg, TssQuery, TssSudoMsg};
+use tss_bindings::{expect_label, LabelError, TssMsg, TssQuery, TssSudoMsg};
 
-use crate::label::{hex, label_of};
 use crate::msg::{
     ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, MAX_BIDS, MAX_BID_LEN, MAX_DESCRIPTION_LEN,
 };
@@ -69,11 +68,10 @@ fn bid(
     let bidder = info.sender;
     let contract = deps.api.addr_canonicalize(env.contract.address.as_str())?;
     let purpose = [b"bid:".as_slice(), bidder.as_str().as_bytes()].concat();
-    let expected = ciphertext_label(contract.as_slice(), &purpose).ok_or(ContractError::MalformedCiphertext)?;
-    let label = label_of(ciphertext.as_slice()).ok_or(ContractError::MalformedCiphertext)?;
-    if label != expected.as_slice() {
-        return Err(ContractError::WrongLabel { bidder: bidder.to_string(), expected_hex: hex(&expected) });
-    }
+    expect_label(ciphertext.as_slice(), contract.as_slice(), &purpose).map_err(|e| match e {
+        LabelError::Malformed => ContractError::MalformedCiphertext,
+        LabelError::Wrong { expected_hex } => ContractError::WrongLabel { bidder: bidder.to_string(), expected_hex },
+    })?;
 
     let mut tally = TALLY.load(deps.storage)?;
     let replaced = BIDS.may_load(deps.storage, &bidder)?;

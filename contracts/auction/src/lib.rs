@@ -2,12 +2,10 @@
 
 pub mod contract;
 pub mod error;
-pub mod label;
 pub mod msg;
 pub mod opening;
 pub mod query;
 pub mod state;
-pub mod submitted;
 
 #[cfg(test)]
 mod tests;

@@ -8,11 +8,10 @@ use cosmwasm_std::{
     Addr, CosmosMsg, DepsMut, Env, Order, Reply, Response, Storage, SubMsg, SubMsgResult, Uint128,
 };
 use cw_storage_plus::Bound;
-use tss_bindings::{TssMsg, TssQuery, TssSudoMsg};
+use tss_bindings::{RequestSubmitted, TssMsg, TssQuery, TssSudoMsg};
 
 use crate::msg::{MAX_IN_FLIGHT, NOT_AN_AMOUNT};
 use crate::state::{BidState, Leader, Phase, Tally, BIDS, BY_ORDER, CONFIG, PHASE, REQUESTS, TALLY};
-use crate::submitted::request_submitted;
 use crate::ContractError;
 
 /// `close {}`: at or after `end_height`, starts (or tops up) the opening.
@@ -71,7 +70,7 @@ pub fn submitted(deps: DepsMut<TssQuery>, msg: Reply) -> Result<Response<TssMsg>
     }
     match msg.result {
         SubMsgResult::Ok(response) => {
-            let request_id = request_submitted(response)?.request_id;
+            let request_id = RequestSubmitted::from_response(response).map_err(ContractError::NoRequestId)?.request_id;
             REQUESTS.save(deps.storage, request_id, &bidder)?;
             bid.state = BidState::Opening { request_id };
             BIDS.save(deps.storage, &bidder, &bid)?;

@@ -149,15 +149,7 @@ impl Chain {
 
 /// A ciphertext with the version-1 layout whose body is `plaintext` and a 16-byte tag.
 fn ciphertext(label: &[u8], plaintext: &[u8]) -> Binary {
-    let mut ct = vec![0x06, 0x01, 0, 0, 0, 1];
-    ct.extend_from_slice(&[9u8; 32]);
-    ct.extend_from_slice(&u32::try_from(label.len()).unwrap().to_be_bytes());
-    ct.extend_from_slice(label);
-    ct.extend_from_slice(&[0u8; 64]);
-    ct.extend_from_slice(&u32::try_from(plaintext.len() + 16).unwrap().to_be_bytes());
-    ct.extend_from_slice(plaintext);
-    ct.extend_from_slice(&[0xee; 16]);
-    Binary::from(ct)
+    Binary::from(tss_bindings::testing::layout(label, &[plaintext, &[0xee; 16]].concat()))
 }
 
 fn plaintext_len(ct: &[u8]) -> usize {
@@ -409,19 +401,6 @@ fn instantiate_refuses_a_past_end_and_migrate_accepts_an_empty_message() {
 
 #[test]
 fn every_message_in_the_readme_flow_is_one_the_contract_parses() {
-    let mut checked = 0;
-    for line in include_str!("../README.md").lines().filter(|l| l.starts_with("mpcd ")) {
-        let Some(json) = line.split('\'').nth(1) else { continue };
-        let json = json.replace("CIPHERTEXT_BASE64", "AAAA").replace("TRANSPORT_KEY_BASE64", "AAAA");
-        let parses = if line.starts_with("mpcd tx wasm instantiate") {
-            from_json::<InstantiateMsg>(json.as_bytes()).is_ok()
-        } else if line.starts_with("mpcd tx wasm execute") {
-            from_json::<ExecuteMsg>(json.as_bytes()).is_ok()
-        } else {
-            from_json::<QueryMsg>(json.as_bytes()).is_ok()
-        };
-        assert!(parses, "{line}");
-        checked += 1;
-    }
-    assert!(checked >= 4);
+    let checked = tss_bindings::testing::readme_messages_parse::<InstantiateMsg, ExecuteMsg, QueryMsg>(include_str!("../README.md"));
+    assert!(checked.as_ref().is_ok_and(|n| *n >= 4), "{checked:?}");
 }

@@ -3,9 +3,8 @@
 use cosmwasm_std::{
     entry_point, to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Reply, Response, StdResult,
 };
-use tss_bindings::{ciphertext_label, TssMsg, TssQuery, TssSudoMsg};
+use tss_bindings::{expect_label, LabelError, TssMsg, TssQuery, TssSudoMsg};
 
-use crate::label::{hex, label_of};
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, MAX_CIPHERTEXT_LEN, MAX_DESCRIPTION_LEN};
 use crate::state::{Offer, ALLOWED, ITEMS, LAST_ITEM, OPEN};
 use crate::{delivering, query, ContractError};
@@ -57,11 +56,10 @@ fn offer(
     let seller = info.sender;
     let contract = deps.api.addr_canonicalize(env.contract.address.as_str())?;
     let purpose = [b"item:".as_slice(), seller.as_str().as_bytes()].concat();
-    let expected = ciphertext_label(contract.as_slice(), &purpose).ok_or(ContractError::MalformedCiphertext)?;
-    let label = label_of(ciphertext.as_slice()).ok_or(ContractError::MalformedCiphertext)?;
-    if label != expected.as_slice() {
-        return Err(ContractError::WrongLabel { seller: seller.to_string(), expected_hex: hex(&expected) });
-    }
+    expect_label(ciphertext.as_slice(), contract.as_slice(), &purpose).map_err(|e| match e {
+        LabelError::Malformed => ContractError::MalformedCiphertext,
+        LabelError::Wrong { expected_hex } => ContractError::WrongLabel { seller: seller.to_string(), expected_hex },
+    })?;
     let id = LAST_ITEM.load(deps.storage)? + 1;
     LAST_ITEM.save(deps.storage, &id)?;
     ITEMS.save(deps.storage, id, &Offer { seller: seller.clone(), description, ciphertext })?;

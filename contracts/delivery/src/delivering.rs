@@ -5,11 +5,10 @@
 //! content neither stored nor put in an event.
 
 use cosmwasm_std::{Binary, CosmosMsg, DepsMut, MessageInfo, Reply, Response, SubMsg};
-use tss_bindings::{Reencrypted, TssMsg, TssQuery, TssSudoMsg};
+use tss_bindings::{Reencrypted, RequestSubmitted, TssMsg, TssQuery, TssSudoMsg};
 
 use crate::msg::MAX_OPEN_REQUESTS;
 use crate::state::{Delivery, DeliveryState, ALLOWED, DELIVERIES, ITEMS, OPEN, REQUESTS, SUBMITTING};
-use crate::submitted::request_submitted;
 use crate::ContractError;
 
 /// The reply id of a delivery's decryption request (one per transaction; [`SUBMITTING`] says
@@ -61,7 +60,7 @@ pub fn submitted(deps: DepsMut<TssQuery>, msg: Reply) -> Result<Response<TssMsg>
     };
     SUBMITTING.remove(deps.storage);
     let response = msg.result.into_result().map_err(ContractError::NoRequestId)?;
-    let request_id = request_submitted(response)?.request_id;
+    let request_id = RequestSubmitted::from_response(response).map_err(ContractError::NoRequestId)?.request_id;
     REQUESTS.save(deps.storage, request_id, &(id, buyer.clone()))?;
     let mut delivery = DELIVERIES.load(deps.storage, (id, &buyer))?;
     delivery.state = DeliveryState::Pending { request_id };

@@ -3,11 +3,9 @@
 pub mod contract;
 pub mod delivering;
 pub mod error;
-pub mod label;
 pub mod msg;
 pub mod query;
 pub mod state;
-pub mod submitted;
 
 #[cfg(test)]
 mod tests;

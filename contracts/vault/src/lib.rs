@@ -6,7 +6,6 @@ pub mod msg;
 pub mod query;
 pub mod signing;
 pub mod state;
-pub mod submitted;
 
 #[cfg(test)]
 mod tests;

@@ -2,11 +2,10 @@
 //! open, each answered by one callback. A refused or failed request fails only its proposal.
 
 use cosmwasm_std::{CosmosMsg, DepsMut, Order, Reply, Response, Storage, SubMsg, SubMsgResult};
-use tss_bindings::{TssMsg, TssQuery, TssSudoMsg};
+use tss_bindings::{RequestSubmitted, TssMsg, TssQuery, TssSudoMsg};
 
 use crate::msg::MAX_IN_FLIGHT;
 use crate::state::{Key, KeyState, ProposalState, IN_FLIGHT, KEY, PROPOSALS, QUEUE, REQUESTS};
-use crate::submitted::request_submitted;
 use crate::ContractError;
 
 /// The reply id of `CreateKeySet`; a signature request's reply id is its proposal's id (from 1).
@@ -41,7 +40,7 @@ pub fn send_queued(storage: &mut dyn Storage) -> Result<Vec<SubMsg<TssMsg>>, Con
 pub fn submitted(deps: DepsMut<TssQuery>, msg: Reply) -> Result<Response<TssMsg>, ContractError> {
     if msg.id == KEY_SET_REPLY {
         let response = msg.result.into_result().map_err(|e| ContractError::NoRequestId(e.to_string()))?;
-        let submitted = request_submitted(response)?;
+        let submitted = RequestSubmitted::from_response(response).map_err(ContractError::NoRequestId)?;
         let key_set_id = submitted.key_set_id.ok_or(ContractError::NoKeySetId)?;
         KEY.save(deps.storage, &Key { request_id: submitted.request_id, key_set_id, state: KeyState::Pending })?;
         return Ok(Response::new()
@@ -57,7 +56,7 @@ pub fn submitted(deps: DepsMut<TssQuery>, msg: Reply) -> Result<Response<TssMsg>
     let response = Response::new().add_attribute("proposal_id", id.to_string());
     let response = match msg.result {
         SubMsgResult::Ok(r) => {
-            let request_id = request_submitted(r)?.request_id;
+            let request_id = RequestSubmitted::from_response(r).map_err(ContractError::NoRequestId)?.request_id;
             REQUESTS.save(deps.storage, request_id, &id)?;
             proposal.state = ProposalState::Signing { request_id };
             response.add_attribute("action", "request_signature").add_attribute("request_id", request_id.to_string())

@@ -15,6 +15,14 @@
 use cosmwasm_std::{Binary, CustomMsg, CustomQuery};
 use serde::{Deserialize, Serialize};
 
+mod label;
+mod submitted;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+pub use label::{ciphertext_label, expect_label, label_of, LabelError, MAX_LABEL_LEN};
+pub use submitted::RequestSubmitted;
+
 /// The capability a chain offering these bindings advertises (`cosmwasm-check -c tss`).
 pub const CAPABILITY: &str = "tss";
 
@@ -64,16 +72,6 @@ pub enum TssMsg {
 }
 
 impl CustomMsg for TssMsg {}
-
-/// The response data of a [`TssMsg`] sub-message (JSON).
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct RequestSubmitted {
-    /// The request; its callback carries the same id.
-    pub request_id: u64,
-    /// For `CreateKeySet` and `DeleteKeySet`: the keyset.
-    pub key_set_id: Option<u64>,
-}
 
 /// A query to the threshold engine, through `QuerierWrapper<TssQuery>`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -221,26 +219,6 @@ impl TssSudoMsg {
     }
 }
 
-/// Longest ciphertext label the engine accepts.
-pub const MAX_LABEL_LEN: usize = 256;
-
-/// The label a ciphertext must carry for `owner` (a contract's canonical address, from
-/// `deps.api.addr_canonicalize`) to have it decrypted: the owner's length (2 bytes, big
-/// endian), the owner, then `purpose` (what the plaintext is, e.g. `b"bid"`). The length
-/// framing means no owner's label is another's prefix. `None` when it would exceed
-/// [`MAX_LABEL_LEN`] or `owner` is empty.
-pub fn ciphertext_label(owner: &[u8], purpose: &[u8]) -> Option<Vec<u8>> {
-    let len = u16::try_from(owner.len()).ok().filter(|l| *l > 0)?;
-    if 2 + owner.len() + purpose.len() > MAX_LABEL_LEN {
-        return None;
-    }
-    let mut label = Vec::with_capacity(2 + owner.len() + purpose.len());
-    label.extend_from_slice(&len.to_be_bytes());
-    label.extend_from_slice(owner);
-    label.extend_from_slice(purpose);
-    Some(label)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,15 +231,5 @@ mod tests {
         let back: TssMsg = serde_json::from_str(&json).unwrap_or(TssMsg::DeleteKeySet { key_set_id: 9 });
         assert_eq!(back, m);
         assert!(serde_json::from_str::<TssMsg>(r#"{"delete_key_set":{"key_set_id":1,"extra":2}}"#).is_err());
-    }
-
-    #[test]
-    fn labels_are_framed_so_no_owner_is_anothers_prefix() {
-        let a = ciphertext_label(b"ab", b"cbid").unwrap_or_default();
-        let b = ciphertext_label(b"abc", b"bid").unwrap_or_default();
-        assert_ne!(a, b);
-        assert_eq!(a.get(..2), Some([0u8, 2].as_slice()));
-        assert!(ciphertext_label(b"", b"x").is_none());
-        assert!(ciphertext_label(&[1u8; 250], b"toolong").is_none());
     }
 }
