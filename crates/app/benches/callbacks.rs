@@ -7,7 +7,7 @@
 //! callback delivery (nothing to deliver in the baseline).
 //!
 //! cargo bench -p tss-app --bench callbacks
-#![allow(missing_docs)]
+#![allow(missing_docs, clippy::indexing_slicing)]
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use ed25519_dalek::SigningKey;
