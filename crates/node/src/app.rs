@@ -29,6 +29,19 @@ fn node_key(section: &str, id: &[u8]) -> Vec<u8> {
     k
 }
 
+/// The root of a Merkle tree over every state entry in key order: the engine's, the chain's
+/// (`app/`), the contracts' (`wasm/`), the node's, and any section added later. Only the
+/// database's own bookkeeping (`meta/`, the height and app hash of the last commit) is outside.
+fn state_root<S: Store + ?Sized>(store: &S) -> Vec<u8> {
+    let leaves: Vec<[u8; 32]> = store
+        .scan_prefix(b"")
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with(crate::db::META_PREFIX))
+        .map(|(k, v)| tss_engine::merkle::leaf_hash(&k, &v))
+        .collect();
+    tss_engine::merkle::root(&leaves).to_vec()
+}
+
 /// The ABCI application (cloned per CometBFT connection; all clones share one state).
 #[derive(Clone)]
 pub struct App {
@@ -95,17 +108,8 @@ impl Inner {
         ed25519_dalek::VerifyingKey::from_bytes(&raw).ok()
     }
 
-    /// The root of a Merkle tree over every state entry (engine and node records) in key order.
     fn app_hash(&self) -> Vec<u8> {
-        let leaves: Vec<[u8; 32]> = self
-            .db
-            .scan_prefix(tss_engine::state::PREFIX)
-            .into_iter()
-            .chain(self.db.scan_prefix(tss_app::accounts::PREFIX))
-            .chain(self.db.scan_prefix(NODE_PREFIX))
-            .map(|(k, v)| tss_engine::merkle::leaf_hash(&k, &v))
-            .collect();
-        tss_engine::merkle::root(&leaves).to_vec()
+        state_root(&self.db)
     }
 
     fn persist_local(&self) -> bool {
@@ -499,4 +503,29 @@ fn committed_voters(commit: Option<&tendermint_proto::v0_38::abci::CommitInfo>) 
     commit
         .map(|c| c.votes.iter().filter(|v| v.block_id_flag == BLOCK_ID_FLAG_COMMIT).filter_map(|v| v.validator.as_ref().map(|val| val.address.to_vec())).collect())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tss_engine::MemStore;
+
+    /// Contract state used to be outside the app hash: two nodes whose contracts' storage
+    /// differed agreed on it, so a divergence in contract execution went unnoticed.
+    #[test]
+    fn every_state_section_enters_the_app_hash() {
+        let mut base = MemStore::default();
+        for k in [b"engine/meta/".as_slice(), b"app/account/x", b"node/consensus_key/x", b"wasm/state/c/k"] {
+            base.put(k, b"v".to_vec());
+        }
+        let root = state_root(&base);
+        for k in [b"engine/meta/".as_slice(), b"app/account/x", b"node/consensus_key/x", b"wasm/state/c/k", b"wasm/code/1", b"later/section"] {
+            let mut changed = base.clone();
+            changed.put(k, b"other".to_vec());
+            assert_ne!(state_root(&changed), root, "a change under {} leaves the app hash as it was", String::from_utf8_lossy(k));
+        }
+        let mut bookkeeping = base.clone();
+        bookkeeping.put(crate::db::META_HEIGHT, 7u64.to_be_bytes().to_vec());
+        assert_eq!(state_root(&bookkeeping), root, "the database's own bookkeeping is not state");
+    }
 }

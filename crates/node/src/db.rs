@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use tss_engine::Store;
 
-const META_HEIGHT: &[u8] = b"meta/height";
+/// The database's own bookkeeping, outside the chain state and its app hash.
+pub const META_PREFIX: &[u8] = b"meta/";
+pub(crate) const META_HEIGHT: &[u8] = b"meta/height";
 const META_APP_HASH: &[u8] = b"meta/app_hash";
 
 /// rocksdb with a write overlay for the current block.
