@@ -7,7 +7,8 @@
 //! none of them takes effect.
 
 use crate::accounts::{self, key, read, write, Account, Deposit};
-use crate::address::{hex, Address};
+use crate::address::Address;
+use hex::encode as hex;
 use crate::params::AppParams;
 use crate::staking::{self, ValidatorRecord};
 use crate::tx::{decode, Msg, TxBody, TxError};
@@ -442,7 +443,7 @@ impl<'a, S: Store + ?Sized> Block<'a, S> {
         }
         self.debit(fx, sender, self_bond, "the self-bond")?;
         let v = ValidatorRecord { operator: sender, address: address.0.to_vec(), consensus_key: *consensus_key, transport: *transport, moniker: moniker.to_owned(), bond: self_bond, jailed_until: None };
-        fx.events.push(AppEvent { kind: "create_validator", attrs: vec![("operator", self.bech32(&sender)), ("consensus_address", hex(&address.0)), ("bond", format!("{self_bond}{}", self.params.denom))] });
+        fx.events.push(AppEvent { kind: "create_validator", attrs: vec![("operator", self.bech32(&sender)), ("consensus_address", hex(address.0)), ("bond", format!("{self_bond}{}", self.params.denom))] });
         fx.validators.insert(sender, v);
         Ok(())
     }

@@ -1,7 +1,6 @@
 #![doc = include_str!("../README.md")]
 
 pub mod accounts;
-pub mod address;
 pub mod contracts;
 pub mod exec;
 pub mod gov;
@@ -9,7 +8,9 @@ pub mod params;
 pub mod settle;
 pub mod slashing;
 pub mod staking;
-pub mod tx;
+
+/// The transaction format and addresses live in `tss-tx`; here under their old paths.
+pub use tss_tx::{address, tx};
 
 pub use accounts::{Account, Deposit};
 pub use address::Address;

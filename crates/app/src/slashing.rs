@@ -15,7 +15,7 @@
 //! session can legitimately finish without a slow member.
 
 use crate::accounts::{key, read, write};
-use crate::address::hex;
+use hex::encode as hex;
 use crate::exec::AppEvent;
 use crate::staking::{self, ValidatorRecord};
 use tss_engine::types::{BlameReason, Event, Membership, Validator};
@@ -110,7 +110,7 @@ pub fn end_block<S: Store + ?Sized>(store: &mut S, engine: &EngineState, out: &B
         write(store, &key("membership_next", b""), &queued);
     }
     for (operator, amount) in staking::release_unbonded(store, height) {
-        events.push(AppEvent { kind: "unbonded", attrs: vec![("operator", hex(&operator.0)), ("amount", amount.to_string())] });
+        events.push(AppEvent { kind: "unbonded", attrs: vec![("operator", hex(operator.0)), ("amount", amount.to_string())] });
     }
     events
 }

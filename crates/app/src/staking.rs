@@ -158,7 +158,7 @@ pub fn genesis_validators<S: Store + ?Sized>(store: &mut S, validators: &[Genesi
     write(store, &key("validator_power", b""), &power);
     for v in validators {
         let operator = Address::of_key(&v.consensus_key);
-        let moniker = format!("genesis-{}", crate::address::hex(v.address.get(..4).unwrap_or(&v.address)));
+        let moniker = format!("genesis-{}", hex::encode(v.address.get(..4).unwrap_or(&v.address)));
         set_validator(store, &ValidatorRecord { operator, address: v.address.clone(), consensus_key: v.consensus_key, transport: v.transport, moniker, bond, jailed_until: None });
     }
 }

@@ -63,11 +63,6 @@ impl Address {
     }
 }
 
-/// Lowercase hex, for events and names (the chain crate needs no more of a hex library).
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Checks that a prefix can be used for this chain's addresses.
 pub fn check_prefix(prefix: &str) -> Result<(), AddressError> {
     let ok = !prefix.is_empty() && prefix.len() <= 16 && prefix.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());

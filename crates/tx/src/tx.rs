@@ -59,7 +59,7 @@ pub enum Msg {
     },
     /// Lets a jailed validator back into the candidates after its jail time.
     Unjail,
-    /// Submits a governance proposal with an initial deposit (`crate::gov`).
+    /// Submits a governance proposal with an initial deposit (`tss_app::gov`).
     GovSubmit {
         /// A title (1 to 140 bytes).
         title: String,
