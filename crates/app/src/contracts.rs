@@ -179,8 +179,9 @@ pub fn deliver_callbacks<S: Store + ?Sized>(store: &mut S, host: &Host, env: &Bl
         contract_events.extend(events);
         queue.extend(queued);
         let rec = tss_wasm::state::CallbackRecord { contract: record.contract.clone(), height: env.height, ok, error, gas_used };
-        store.put(&tss_wasm::state::callback_key(cb.request), tss_wasm::state::encode(&rec));
+        tss_wasm::state::record_callback(store, cb.request, &rec);
     }
+    tss_wasm::state::prune_callbacks(store, env.height, params.wasm.callback_retention_blocks);
     if queue.is_empty() {
         store.delete(tss_wasm::state::QUEUE);
     } else {

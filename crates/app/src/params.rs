@@ -75,11 +75,14 @@ pub struct WasmParams {
     pub query_gas_limit: u64,
     /// Chain gas every wasm message costs up front, on top of the gas its contract uses.
     pub msg_base_gas: u64,
+    /// Blocks a callback's record (`query wasm callback`) is kept; then it is pruned, and how
+    /// the callback went stays in that block's events and in the contract's own state.
+    pub callback_retention_blocks: u64,
 }
 
 impl Default for WasmParams {
     fn default() -> Self {
-        Self { callback_gas_limit: 2_000_000, query_gas_limit: 3_000_000, msg_base_gas: 10_000 }
+        Self { callback_gas_limit: 2_000_000, query_gas_limit: 3_000_000, msg_base_gas: 10_000, callback_retention_blocks: 10_000 }
     }
 }
 
@@ -129,6 +132,9 @@ impl AppParams {
         }
         if self.wasm.callback_gas_limit == 0 || self.wasm.query_gas_limit == 0 {
             return Err("wasm.callback_gas_limit and wasm.query_gas_limit must be above 0".into());
+        }
+        if self.wasm.callback_retention_blocks == 0 {
+            return Err("wasm.callback_retention_blocks must be at least 1 (a callback's record is kept that many blocks)".into());
         }
         self.gov.validate()
     }

@@ -10,6 +10,7 @@ use rand_chacha::ChaCha20Rng;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tendermint_abci::Application;
+use tendermint_proto::v0_38::crypto::{ProofOp, ProofOps};
 use tendermint_proto::v0_38::abci::{
     response_process_proposal, response_verify_vote_extension, Event, EventAttribute, ExecTxResult, RequestCheckTx, RequestExtendVote, RequestFinalizeBlock, RequestInfo,
     RequestInitChain, RequestPrepareProposal, RequestProcessProposal, RequestQuery, RequestVerifyVoteExtension, ResponseCheckTx, ResponseCommit, ResponseExtendVote,
@@ -29,19 +30,6 @@ fn node_key(section: &str, id: &[u8]) -> Vec<u8> {
     k
 }
 
-/// The root of a Merkle tree over every state entry in key order: the engine's, the chain's
-/// (`app/`), the contracts' (`wasm/`), the node's, and any section added later. Only the
-/// database's own bookkeeping (`meta/`, the height and app hash of the last commit) is outside.
-fn state_root<S: Store + ?Sized>(store: &S) -> Vec<u8> {
-    let leaves: Vec<[u8; 32]> = store
-        .scan_prefix(b"")
-        .into_iter()
-        .filter(|(k, _)| !k.starts_with(crate::db::META_PREFIX))
-        .map(|(k, v)| tss_engine::merkle::leaf_hash(&k, &v))
-        .collect();
-    tss_engine::merkle::root(&leaves).to_vec()
-}
-
 /// The ABCI application (cloned per CometBFT connection; all clones share one state).
 #[derive(Clone)]
 pub struct App {
@@ -57,6 +45,9 @@ struct Inner {
     rng: ChaCha20Rng,
     app_hash: Vec<u8>,
     finalized: i64,
+    /// A block is finalized and not committed: the in-memory engine state is ahead of the
+    /// database, so queries read the committed state from the database.
+    uncommitted: bool,
     /// What CheckTx accepted since the last commit (pending sequences and funds).
     mempool: tss_app::Mempool,
     /// The contract host.
@@ -76,7 +67,7 @@ impl App {
             None => Some(local),
         };
         let rng = ChaCha20Rng::from_rng(rand_core::OsRng).map_err(|e| anyhow::anyhow!("no OS randomness: {e}"))?;
-        Ok(Self { inner: Arc::new(Mutex::new(Inner { db, state, local, store, rng, app_hash, finalized, mempool: tss_app::Mempool::default(), host })), metrics })
+        Ok(Self { inner: Arc::new(Mutex::new(Inner { db, state, local, store, rng, app_hash, finalized, uncommitted: false, mempool: tss_app::Mempool::default(), host })), metrics })
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -108,8 +99,18 @@ impl Inner {
         ed25519_dalek::VerifyingKey::from_bytes(&raw).ok()
     }
 
-    fn app_hash(&self) -> Vec<u8> {
-        state_root(&self.db)
+    /// The app hash of the state as it is now, as `version` (a height, or InitChain's
+    /// `initial_height - 1`): the root of the state tree.
+    fn app_hash(&mut self, version: u64) -> Vec<u8> {
+        match self.db.root(version) {
+            Ok(hash) => hash,
+            Err(e) => {
+                // Versions follow heights; anything else is a database this node cannot extend.
+                tracing::error!(error = %e, version, "cannot compute the app hash");
+                eprintln!("mpcd: cannot compute the app hash of height {version}: {e}");
+                std::process::exit(1);
+            }
+        }
     }
 
     fn persist_local(&self) -> bool {
@@ -222,8 +223,10 @@ impl Application for App {
         let state = EngineState::genesis(&request.chain_id, genesis.params, genesis.validators);
         state.save(&mut inner.db);
         inner.state = Some(state);
+        inner.uncommitted = true;
         tracing::info!(chain_id = %request.chain_id, validators = request.validators.len(), "genesis");
-        ResponseInitChain { app_hash: inner.app_hash().into(), ..Default::default() }
+        let genesis_version = u64::try_from(request.initial_height).unwrap_or(1).max(1) - 1;
+        ResponseInitChain { app_hash: inner.app_hash(genesis_version).into(), ..Default::default() }
     }
 
     fn check_tx(&self, request: RequestCheckTx) -> ResponseCheckTx {
@@ -379,7 +382,13 @@ impl Application for App {
                 Err(e) => tracing::error!(error = %e, "committed envelope does not verify; its extensions are ignored"),
             }
         }
-        let Some(state) = inner.state.as_mut() else { return ResponseFinalizeBlock { tx_results, app_hash: inner.app_hash().into(), ..Default::default() } };
+        inner.uncommitted = true;
+        let Some(state) = inner.state.as_mut() else {
+            let app_hash = inner.app_hash(height);
+            inner.app_hash = app_hash.clone();
+            inner.finalized = i64::try_from(height).unwrap_or(i64::MAX);
+            return ResponseFinalizeBlock { tx_results, app_hash: app_hash.into(), ..Default::default() };
+        };
         // Transactions run through the chain state machine; what they ask of the engine, and the
         // membership changes staking and jailing queued last block, go into the engine's block.
         let membership = tss_app::slashing::take_membership(&mut inner.db);
@@ -462,7 +471,7 @@ impl Application for App {
             }
         }
         self.metrics.record_block(&out, started.elapsed());
-        let app_hash = inner.app_hash();
+        let app_hash = inner.app_hash(height);
         inner.app_hash = app_hash.clone();
         inner.finalized = i64::try_from(height).unwrap_or(i64::MAX);
         ResponseFinalizeBlock { events, tx_results, validator_updates, app_hash: app_hash.into(), ..Default::default() }
@@ -477,6 +486,7 @@ impl Application for App {
             tracing::error!(error = %e, "commit failed");
             std::process::exit(1);
         }
+        inner.uncommitted = false;
         if let (Some(state), Some(local)) = (&inner.state, &mut inner.local) {
             local.sync(state, &mut inner.rng);
             self.metrics.record_shares(&held_shares(state, local));
@@ -489,10 +499,45 @@ impl Application for App {
 
     fn query(&self, request: RequestQuery) -> ResponseQuery {
         let inner = self.lock();
-        let answer = crate::query::answer(inner.state.as_ref(), &inner.db, Some(&inner.host), &request.path, &request.data);
-        match answer {
-            Ok(value) => ResponseQuery { code: 0, value: value.into(), height: inner.db.last_commit().0, ..Default::default() },
-            Err(log) => ResponseQuery { code: 1, log, ..Default::default() },
+        let height = u64::try_from(request.height).unwrap_or(0);
+        let refuse = |log: String| ResponseQuery { code: 1, log, ..Default::default() };
+        if request.path == crate::query::STORE_PATH {
+            return match inner.db.get_proven(&request.data, height) {
+                Ok((version, value, proof)) => ResponseQuery {
+                    code: 0,
+                    info: if value.is_some() { "present" } else { "absent" }.into(),
+                    key: request.data.clone(),
+                    value: value.unwrap_or_default().into(),
+                    proof_ops: request.prove.then(|| ProofOps { ops: vec![ProofOp { r#type: tss_store::PROOF_TYPE.into(), key: request.data.to_vec(), data: tss_store::encode_proof(&proof) }] }),
+                    height: i64::try_from(version).unwrap_or(i64::MAX),
+                    ..Default::default()
+                },
+                Err(e) => refuse(format!("{e}")),
+            };
+        }
+        if request.prove {
+            return refuse(format!("proofs are given for state keys: query {} with the key (`mpcd query store KEY --prove`)", crate::query::STORE_PATH));
+        }
+        let snapshot = match inner.db.at(height) {
+            Ok(s) => s,
+            Err(e) => return refuse(format!("{e}")),
+        };
+        let version = snapshot.version();
+        // The engine's state in memory is the committed one unless a block is finalized and not
+        // committed, or an older height is asked for: then it is read from the database.
+        let loaded;
+        let state = if !inner.uncommitted && (height == 0 || i64::try_from(height).ok() == Some(inner.finalized)) {
+            inner.state.as_ref()
+        } else {
+            loaded = match EngineState::load(&snapshot) {
+                Ok(s) => s,
+                Err(e) => return refuse(format!("the state at height {version} does not load: {e}")),
+            };
+            loaded.as_ref()
+        };
+        match crate::query::answer(state, &snapshot, Some(&inner.host), &request.path, &request.data) {
+            Ok(value) => ResponseQuery { code: 0, value: value.into(), height: i64::try_from(version).unwrap_or(i64::MAX), ..Default::default() },
+            Err(log) => refuse(log),
         }
     }
 }
@@ -506,26 +551,30 @@ fn committed_voters(commit: Option<&tendermint_proto::v0_38::abci::CommitInfo>) 
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use tss_engine::MemStore;
-
+    
     /// Contract state used to be outside the app hash: two nodes whose contracts' storage
-    /// differed agreed on it, so a divergence in contract execution went unnoticed.
+    /// differed agreed on it, so a divergence in contract execution went unnoticed. The app hash
+    /// is now the root of a tree over every key the state machines write.
     #[test]
     fn every_state_section_enters_the_app_hash() {
-        let mut base = MemStore::default();
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = ChainDb::open(dir.path(), 0).unwrap();
         for k in [b"engine/meta/".as_slice(), b"app/account/x", b"node/consensus_key/x", b"wasm/state/c/k"] {
-            base.put(k, b"v".to_vec());
+            db.put(k, b"v".to_vec());
         }
-        let root = state_root(&base);
-        for k in [b"engine/meta/".as_slice(), b"app/account/x", b"node/consensus_key/x", b"wasm/state/c/k", b"wasm/code/1", b"later/section"] {
-            let mut changed = base.clone();
-            changed.put(k, b"other".to_vec());
-            assert_ne!(state_root(&changed), root, "a change under {} leaves the app hash as it was", String::from_utf8_lossy(k));
+        let mut root = db.root(1).unwrap();
+        db.commit(1, &root).unwrap();
+        for (k, h) in [b"engine/meta/".as_slice(), b"app/account/x", b"node/consensus_key/x", b"wasm/state/c/k", b"wasm/code/1", b"later/section"].into_iter().zip(2u64..) {
+            db.put(k, b"other".to_vec());
+            let next = db.root(h).unwrap();
+            assert_ne!(next, root, "a change under {} leaves the app hash as it was", String::from_utf8_lossy(k));
+            db.commit(h as i64, &next).unwrap();
+            root = next;
         }
-        let mut bookkeeping = base.clone();
-        bookkeeping.put(crate::db::META_HEIGHT, 7u64.to_be_bytes().to_vec());
-        assert_eq!(state_root(&bookkeeping), root, "the database's own bookkeeping is not state");
+        let same = db.root(8).unwrap();
+        assert_eq!(same, root, "a block that changes nothing keeps the app hash");
     }
 }

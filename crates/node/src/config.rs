@@ -20,6 +20,17 @@ pub struct Config {
     /// `validator_address` alone is checked).
     #[serde(default)]
     pub cometbft_home: String,
+    /// Committed heights whose state stays readable (queries at a height, proofs); older ones
+    /// are pruned. 0 keeps every height (an archive node).
+    #[serde(default = "default_state_heights")]
+    pub state_heights: u64,
+}
+
+/// Committed heights a node keeps readable by default: about a day of 1 s blocks.
+pub const DEFAULT_STATE_HEIGHTS: u64 = 100_000;
+
+fn default_state_heights() -> u64 {
+    DEFAULT_STATE_HEIGHTS
 }
 
 /// The default metrics address: CometBFT's own Prometheus endpoint takes 26660.
@@ -70,7 +81,7 @@ pub fn parse_validator_address(s: &str) -> Result<[u8; 20], String> {
 
 impl Default for Config {
     fn default() -> Self {
-        Self { abci_listen: "127.0.0.1:26658".into(), metrics_listen: DEFAULT_METRICS.into(), validator_address: String::new(), log: "info".into(), cometbft_home: String::new() }
+        Self { abci_listen: "127.0.0.1:26658".into(), metrics_listen: DEFAULT_METRICS.into(), validator_address: String::new(), log: "info".into(), cometbft_home: String::new(), state_heights: DEFAULT_STATE_HEIGHTS }
     }
 }
 
@@ -111,6 +122,8 @@ const HEADER: &str = "# mpcd node configuration. Every key is documented; defaul
 # cometbft_home:     CometBFT's home; `mpcd start` checks its priv_validator_key.json is this
 #                    validator. Leave empty with a remote signer.
 # log:               tracing filter, e.g. \"info\" or \"tss_engine=debug,info\"; RUST_LOG overrides.
+# state_heights:     committed heights whose state stays readable (`mpcd query --height`, proofs);
+#                    older ones are pruned from data/. 0 keeps every height (an archive node).
 ";
 
 impl Config {

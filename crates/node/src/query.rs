@@ -6,6 +6,10 @@ use tss_crypto::Encode;
 use tss_engine::state::Owner;
 use tss_engine::EngineState;
 
+/// The path of a raw state read (`data` is the key): the value as committed, with an ICS-23
+/// proof against the height's app hash when `prove` is set.
+pub const STORE_PATH: &str = "/store";
+
 /// Answers a query path; data is path-specific.
 pub fn answer<S: tss_engine::Store + ?Sized>(state: Option<&EngineState>, db: &S, host: Option<&tss_wasm::Host>, path: &str, data: &[u8]) -> Result<Vec<u8>, String> {
     let state = state.ok_or("the chain has no state yet (before genesis)")?;
@@ -105,7 +109,7 @@ pub fn answer<S: tss_engine::Store + ?Sized>(state: Option<&EngineState>, db: &S
                 .collect(),
         ),
         "/height" => json!({ "height": state.meta.height }),
-        other => return Err(format!("unknown query path {other:?}; try /network_key, /keysets, /keyset, /request, /proposals, /proposal, /blame, /params, /app_params, /validators, /staking_validators, /requests, /sessions, /account, /height, /wasm/...")),
+        other => return Err(format!("unknown query path {other:?}; try /network_key, /keysets, /keyset, /request, /proposals, /proposal, /blame, /params, /app_params, /validators, /staking_validators, /requests, /sessions, /account, /height, /wasm/..., /store (a raw key, with a proof)")),
     };
     Ok(value.to_string().into_bytes())
 }

@@ -77,7 +77,7 @@ pub fn answer<S: Store + ?Sized>(engine: &EngineState, db: &S, host: Option<&tss
             let id = id_of(data, "request")?;
             match state::callback(db, id) {
                 Some(r) => json!({ "request": id, "contract": human(&r.contract), "height": r.height, "ok": r.ok, "error": r.error, "gas_used": r.gas_used }),
-                None => json!({ "request": id, "delivered": false }),
+                None => json!({ "request": id, "delivered": false, "note": format!("no record: not called back yet, or called back more than wasm.callback_retention_blocks ({}) blocks ago (then `mpcd query request {id}` finds it in the block events)", app.wasm.callback_retention_blocks) }),
             }
         }
         other => return Err(format!("unknown wasm query {other:?}; try codes, code, contracts_by_code, contract, smart, raw, callback")),

@@ -39,16 +39,76 @@ pub fn broadcast_tx_sync(rpc: &str, tx: &[u8]) -> anyhow::Result<Value> {
     post(rpc, "broadcast_tx_sync", serde_json::json!({ "tx": base64::engine::general_purpose::STANDARD.encode(tx) }))
 }
 
-/// An ABCI query; returns the decoded JSON value.
+/// An ABCI query at the last committed height; returns the decoded JSON value.
 pub fn abci_query(rpc: &str, path: &str, data: &[u8]) -> anyhow::Result<Value> {
-    let result = get(rpc, &format!("abci_query?path=\"{path}\"&data=0x{}", hex::encode(data)))?;
+    abci_query_at(rpc, path, data, 0)
+}
+
+/// An ABCI query at committed `height` (0: the last committed height).
+pub fn abci_query_at(rpc: &str, path: &str, data: &[u8], height: u64) -> anyhow::Result<Value> {
+    let response = abci_response(rpc, path, data, height, false)?;
+    let raw = response.get("value").and_then(Value::as_str).unwrap_or_default();
+    let bytes = base64::engine::general_purpose::STANDARD.decode(raw)?;
+    Ok(serde_json::from_slice(&bytes)?)
+}
+
+fn abci_response(rpc: &str, path: &str, data: &[u8], height: u64, prove: bool) -> anyhow::Result<Value> {
+    let mut call = format!("abci_query?path=\"{path}\"&data=0x{}", hex::encode(data));
+    if height > 0 {
+        call.push_str(&format!("&height={height}"));
+    }
+    if prove {
+        call.push_str("&prove=true");
+    }
+    let result = get(rpc, &call)?;
     let response = result.get("response").cloned().unwrap_or(Value::Null);
     if response.get("code").and_then(Value::as_u64).unwrap_or(0) != 0 {
         anyhow::bail!("query {path}: {}", response.get("log").and_then(Value::as_str).unwrap_or("failed"));
     }
-    let raw = response.get("value").and_then(Value::as_str).unwrap_or_default();
-    let bytes = base64::engine::general_purpose::STANDARD.decode(raw)?;
-    Ok(serde_json::from_slice(&bytes)?)
+    Ok(response)
+}
+
+/// One state key read with `/store`: the height it was read at, the value (none: absent) and
+/// the proof's bytes when asked for.
+pub struct StoreRead {
+    /// The committed height read.
+    pub height: u64,
+    /// The value; none when the key holds nothing.
+    pub value: Option<Vec<u8>>,
+    /// The ICS-23 proof (protobuf), when `prove` was asked.
+    pub proof: Option<Vec<u8>>,
+}
+
+/// Reads a state key at committed `height` (0: the last), with its proof when `prove`.
+pub fn store_read(rpc: &str, key: &[u8], height: u64, prove: bool) -> anyhow::Result<StoreRead> {
+    let r = abci_response(rpc, "/store", key, height, prove)?;
+    let b64 = |v: Option<&Value>| base64::engine::general_purpose::STANDARD.decode(v.and_then(Value::as_str).unwrap_or_default());
+    let read_height = number(r.get("height")).as_u64().ok_or_else(|| anyhow::anyhow!("the node's answer has no height"))?;
+    let present = r.get("info").and_then(Value::as_str) == Some("present");
+    let value = present.then(|| b64(r.get("value"))).transpose()?;
+    let ops = r.get("proof_ops").or_else(|| r.get("proofOps")).and_then(|p| p.get("ops")).and_then(Value::as_array);
+    let proof = match ops.and_then(|o| o.first()) {
+        Some(op) => Some(b64(op.get("data"))?),
+        None if prove => anyhow::bail!("the node answered without the proof asked for"),
+        None => None,
+    };
+    Ok(StoreRead { height: read_height, value, proof })
+}
+
+/// The app hash in the header of block `height` (the state after block `height - 1`), waiting
+/// up to `wait` for the block to exist.
+pub fn app_hash_in_header(rpc: &str, height: u64, wait: std::time::Duration) -> anyhow::Result<Vec<u8>> {
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        match get(rpc, &format!("commit?height={height}")) {
+            Ok(r) => {
+                let hash = r.pointer("/signed_header/header/app_hash").and_then(Value::as_str).ok_or_else(|| anyhow::anyhow!("block {height}'s header has no app_hash"))?;
+                return Ok(hex::decode(hash)?);
+            }
+            Err(e) if std::time::Instant::now() >= deadline => return Err(e.context(format!("block {height} (whose header holds the app hash to check against) did not appear"))),
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(200)),
+        }
+    }
 }
 
 /// The events of a block's results.

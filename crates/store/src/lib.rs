@@ -21,6 +21,7 @@ mod store;
 mod tree;
 
 pub use backend::{MemBackend, RawKv, RawWrite};
-pub use proof::verify;
+pub use ics23::CommitmentProof;
+pub use proof::{decode_proof, encode_proof, verify, PROOF_TYPE};
 pub use snapshot::Snapshot;
 pub use store::{AuthStore, Error};

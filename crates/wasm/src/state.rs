@@ -112,6 +112,50 @@ pub fn callback_key(id: u64) -> Vec<u8> {
     key("callback", &id.to_be_bytes())
 }
 
+/// Key of the index of callback records by the height they were made at.
+pub fn callback_at_key(height: u64, id: u64) -> Vec<u8> {
+    let mut k = key("callback_at", &height.to_be_bytes());
+    k.extend_from_slice(&id.to_be_bytes());
+    k
+}
+
+/// Key of the last height whose callback records are pruned.
+pub const CALLBACKS_PRUNED: &[u8] = b"wasm/seq/callbacks_pruned";
+
+/// Most heights one block prunes (after a retention decrease the rest follow in later blocks).
+pub const PRUNE_HEIGHTS_PER_BLOCK: u64 = 64;
+
+/// Records a callback: the record and its height index.
+pub fn record_callback<S: Store + ?Sized>(store: &mut S, request: u64, record: &CallbackRecord) {
+    store.put(&callback_key(request), encode(record));
+    store.put(&callback_at_key(record.height, request), Vec::new());
+}
+
+/// At block `height`, removes the callback records made more than `retention` blocks ago (at
+/// most [`PRUNE_HEIGHTS_PER_BLOCK`] heights of them); returns how many. The work is those
+/// heights' callbacks, not every record kept.
+pub fn prune_callbacks<S: Store + ?Sized>(store: &mut S, height: u64, retention: u64) -> usize {
+    let Some(last) = height.checked_sub(retention) else { return 0 };
+    let done = store.get(CALLBACKS_PRUNED).and_then(|v| v.try_into().ok()).map(u64::from_be_bytes).unwrap_or(0);
+    if last <= done {
+        return 0;
+    }
+    let until = last.min(done.saturating_add(PRUNE_HEIGHTS_PER_BLOCK));
+    let mut pruned = 0;
+    for h in done + 1..=until {
+        let prefix = key("callback_at", &h.to_be_bytes());
+        for (k, _) in store.scan_prefix(&prefix) {
+            if let Some(id) = k.get(prefix.len()..).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes) {
+                store.delete(&callback_key(id));
+                pruned += 1;
+            }
+            store.delete(&k);
+        }
+    }
+    store.put(CALLBACKS_PRUNED, until.to_be_bytes().to_vec());
+    pruned
+}
+
 /// Key of the last code id.
 pub const CODE_SEQ: &[u8] = b"wasm/seq/code";
 /// Key of the last instance number.
@@ -239,4 +283,34 @@ pub const LAST_BLOCK: &[u8] = b"wasm/last_block";
 /// The last finalized block's height and time (nanoseconds).
 pub fn last_block<S: Store + ?Sized>(store: &S) -> (u64, u64) {
     store.get(LAST_BLOCK).and_then(|v| decode(&v)).unwrap_or((0, 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tss_engine::MemStore;
+
+    fn record(height: u64) -> CallbackRecord {
+        CallbackRecord { contract: vec![1; 20], height, ok: true, error: String::new(), gas_used: 1 }
+    }
+
+    #[test]
+    fn callback_records_leave_after_the_retention_window_and_only_they() {
+        let mut store = MemStore::default();
+        for (id, height) in (1..=10u64).map(|h| (h * 100, h)) {
+            record_callback(&mut store, id, &record(height));
+            record_callback(&mut store, id + 1, &record(height));
+        }
+        // At height 12 with 5 blocks kept, heights 1..=7 go.
+        assert_eq!(prune_callbacks(&mut store, 12, 5), 14);
+        assert!(callback(&store, 700).is_none() && callback(&store, 701).is_none());
+        assert!(callback(&store, 800).is_some(), "height 8 is within the window");
+        assert_eq!(prune_callbacks(&mut store, 12, 5), 0, "pruning again finds nothing");
+        // Nothing of a pruned record stays, index included.
+        assert_eq!(store.scan_prefix(b"wasm/callback_at/").len(), 6);
+        // A far later block prunes at most PRUNE_HEIGHTS_PER_BLOCK heights, then the rest.
+        assert_eq!(prune_callbacks(&mut store, 1_000, 1), 6);
+        assert_eq!(store.get(CALLBACKS_PRUNED), Some((7 + PRUNE_HEIGHTS_PER_BLOCK).to_be_bytes().to_vec()));
+        assert!(store.scan_prefix(b"wasm/callback").is_empty());
+    }
 }

@@ -103,7 +103,7 @@ pub fn start(home: &Path) -> anyhow::Result<()> {
     let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| config.log.clone());
     let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new(filter)).try_init();
     let (store, local) = open_checked(&home, &config)?;
-    let db = ChainDb::open(&home.data())?;
+    let db = ChainDb::open(&home.data(), config.state_heights)?;
     let metrics = Arc::new(metrics::Metrics::default());
     metrics::serve(&config.metrics_listen, metrics.clone())?;
     let host = tss_wasm::Host::open(&home.wasm_cache()).map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -17,6 +17,10 @@ pub struct QueryArgs {
     /// Output format.
     #[arg(long, global = true, value_enum, default_value = "json")]
     pub output: Output,
+    /// Read the state as committed at this height (0: the last committed). Nodes keep
+    /// `state_heights` heights (config.toml); older ones are refused.
+    #[arg(long, global = true, default_value_t = 0)]
+    pub height: u64,
 }
 
 /// The queries.
@@ -69,6 +73,18 @@ pub enum QueryCommand {
         #[command(subcommand)]
         cmd: crate::cli::wasm::WasmQuery,
     },
+    /// One raw state key, with `--prove` checked against the app hash in the next block's
+    /// header (keys are the state machines' own: `app/account/...`, `engine/keyset/...`).
+    Store {
+        /// The key: text, or hex with `--hex`.
+        key: String,
+        /// The key is hex.
+        #[arg(long)]
+        hex: bool,
+        /// Fetch an ICS-23 proof and check it against the block header's app hash.
+        #[arg(long)]
+        prove: bool,
+    },
     /// A transaction's result by hash (from `--sync`): height, code, gas, request ids.
     Tx {
         /// The hash (64 hex digits).
@@ -79,37 +95,40 @@ pub enum QueryCommand {
 /// Runs `mpcd query`.
 pub fn run(args: QueryArgs) -> anyhow::Result<()> {
     let node = &args.node;
-    let simple = |path: &str| rpc::abci_query(node, path, &[]);
+    let height = args.height;
+    let at = |path: &str, data: &[u8]| rpc::abci_query_at(node, path, data, height);
+    let simple = |path: &str| at(path, &[]);
     let value = match args.what {
         QueryCommand::NetworkKey => simple("/network_key")?,
         QueryCommand::Keysets => simple("/keysets")?,
-        QueryCommand::Wasm { cmd } => crate::cli::wasm::query(node, cmd)?,
-        QueryCommand::Keyset { id } => rpc::abci_query(node, "/keyset", &id.to_be_bytes())?,
+        QueryCommand::Wasm { cmd } => crate::cli::wasm::query(node, height, cmd)?,
+        QueryCommand::Keyset { id } => at("/keyset", &id.to_be_bytes())?,
         QueryCommand::Blame => simple("/blame")?,
         QueryCommand::Params => simple("/params")?,
         QueryCommand::AppParams => simple("/app_params")?,
         QueryCommand::Validators => simple("/validators")?,
         QueryCommand::StakingValidators => simple("/staking_validators")?,
         QueryCommand::Requests => simple("/requests")?,
-        QueryCommand::Request { id } => request(node, id)?,
+        QueryCommand::Request { id } => request(node, height, id)?,
         QueryCommand::Sessions => simple("/sessions")?,
         QueryCommand::Height => simple("/height")?,
         QueryCommand::Gov { cmd: crate::cli::gov::GovQuery::Proposals } => simple("/proposals")?,
-        QueryCommand::Gov { cmd: crate::cli::gov::GovQuery::Proposal { id } } => rpc::abci_query(node, "/proposal", &id.to_be_bytes())?,
+        QueryCommand::Gov { cmd: crate::cli::gov::GovQuery::Proposal { id } } => at("/proposal", &id.to_be_bytes())?,
         QueryCommand::Account { address } => {
             let prefix = address.rsplit_once('1').map(|(h, _)| h.to_owned()).unwrap_or_default();
             tss_app::Address::parse(&prefix, &address).map_err(|e| anyhow::anyhow!("ADDRESS: {address:?}: {e}"))?;
-            rpc::abci_query(node, "/account", address.trim().as_bytes())?
+            at("/account", address.trim().as_bytes())?
         }
         QueryCommand::Tx { hash } => tx(node, &hash)?,
+        QueryCommand::Store { key, hex, prove } => store(node, height, &key, hex, prove)?,
     };
     print(&value, args.output);
     Ok(())
 }
 
 /// A request: pending in state, or its callback found through CometBFT's block index.
-fn request(node: &str, id: u64) -> anyhow::Result<Value> {
-    let pending = rpc::abci_query(node, "/request", &id.to_be_bytes())?;
+fn request(node: &str, height: u64, id: u64) -> anyhow::Result<Value> {
+    let pending = rpc::abci_query_at(node, "/request", &id.to_be_bytes(), height)?;
     if !pending.is_null() {
         return Ok(pending);
     }
@@ -119,6 +138,32 @@ fn request(node: &str, id: u64) -> anyhow::Result<Value> {
         }
     }
     anyhow::bail!("request {id} is neither open nor called back in any indexed block: check the id (a transaction's `requests`), or whether this node indexes block events (CometBFT's tx_index.indexer = \"kv\")")
+}
+
+/// A raw state key, its proof checked against the app hash of the height it was read at.
+fn store(node: &str, height: u64, key: &str, is_hex: bool, prove: bool) -> anyhow::Result<Value> {
+    let key = if is_hex { hex::decode(key.trim()).map_err(|e| anyhow::anyhow!("KEY: {key:?} is not hex ({e}); drop --hex for a text key"))? } else { key.as_bytes().to_vec() };
+    let read = rpc::store_read(node, &key, height, prove)?;
+    let mut out = json!({
+        "key": String::from_utf8_lossy(&key),
+        "key_hex": hex::encode(&key),
+        "height": read.height,
+        "present": read.value.is_some(),
+        "value_hex": read.value.as_ref().map(hex::encode),
+    });
+    if let Some(bytes) = &read.proof {
+        let proof = tss_store::decode_proof(bytes).map_err(|e| anyhow::anyhow!("the node's proof: {e}"))?;
+        // The state after block h is committed to by block h + 1's header.
+        let app_hash = rpc::app_hash_in_header(node, read.height + 1, std::time::Duration::from_secs(30))?;
+        let root: [u8; 32] = app_hash.as_slice().try_into().map_err(|_| anyhow::anyhow!("block {}'s app hash is {} bytes, not 32", read.height + 1, app_hash.len()))?;
+        if !tss_store::verify(&root, &key, read.value.as_deref(), &proof) {
+            anyhow::bail!("the proof does NOT verify against the app hash {} of block {}: this node's answer cannot be trusted", hex::encode_upper(root), read.height + 1);
+        }
+        if let Some(o) = out.as_object_mut() {
+            o.insert("proof".into(), json!({ "verified": true, "app_hash": hex::encode_upper(root), "header_height": read.height + 1, "note": "checked against the header the RPC serves; a light client also checks the header's commit signatures" }));
+        }
+    }
+    Ok(out)
 }
 
 /// A transaction's result by hash.

@@ -171,20 +171,20 @@ pub enum StateQuery {
 }
 
 /// Runs a `query wasm` command.
-pub fn query(node: &str, q: WasmQuery) -> anyhow::Result<Value> {
+pub fn query(node: &str, height: u64, q: WasmQuery) -> anyhow::Result<Value> {
     match q {
-        WasmQuery::ListCode => rpc::abci_query(node, "/wasm/codes", &[]),
-        WasmQuery::CodeInfo { code_id } => rpc::abci_query(node, "/wasm/code", &code_id.to_be_bytes()),
-        WasmQuery::ListContractByCode { code_id } => rpc::abci_query(node, "/wasm/contracts_by_code", &code_id.to_be_bytes()),
-        WasmQuery::Contract { address } => rpc::abci_query(node, "/wasm/contract", address.trim().as_bytes()),
+        WasmQuery::ListCode => rpc::abci_query_at(node, "/wasm/codes", &[], height),
+        WasmQuery::CodeInfo { code_id } => rpc::abci_query_at(node, "/wasm/code", &code_id.to_be_bytes(), height),
+        WasmQuery::ListContractByCode { code_id } => rpc::abci_query_at(node, "/wasm/contracts_by_code", &code_id.to_be_bytes(), height),
+        WasmQuery::Contract { address } => rpc::abci_query_at(node, "/wasm/contract", address.trim().as_bytes(), height),
         WasmQuery::ContractState { cmd: StateQuery::Smart { address, msg } } => {
             let msg: Value = serde_json::from_str(&msg).map_err(|e| anyhow::anyhow!("MSG: not JSON ({e})"))?;
-            rpc::abci_query(node, "/wasm/smart", json!({ "contract": address.trim(), "msg": msg }).to_string().as_bytes())
+            rpc::abci_query_at(node, "/wasm/smart", json!({ "contract": address.trim(), "msg": msg }).to_string().as_bytes(), height)
         }
         WasmQuery::ContractState { cmd: StateQuery::Raw { address, key_hex } } => {
             hex::decode(key_hex.trim()).map_err(|_| anyhow::anyhow!("KEY_HEX: not hex"))?;
-            rpc::abci_query(node, "/wasm/raw", json!({ "contract": address.trim(), "key": key_hex.trim() }).to_string().as_bytes())
+            rpc::abci_query_at(node, "/wasm/raw", json!({ "contract": address.trim(), "key": key_hex.trim() }).to_string().as_bytes(), height)
         }
-        WasmQuery::Callback { request_id } => rpc::abci_query(node, "/wasm/callback", &request_id.to_be_bytes()),
+        WasmQuery::Callback { request_id } => rpc::abci_query_at(node, "/wasm/callback", &request_id.to_be_bytes(), height),
     }
 }
