@@ -56,6 +56,13 @@ impl RawKv for Rocks {
         let (k, v) = (it.key()?, it.value()?);
         k.starts_with(prefix).then(|| (k.to_vec(), v.to_vec()))
     }
+
+    fn first_at_or_after(&self, prefix: &[u8], key: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+        let mut it = self.0.raw_iterator();
+        it.seek(key);
+        let (k, v) = (it.key()?, it.value()?);
+        k.starts_with(prefix).then(|| (k.to_vec(), v.to_vec()))
+    }
 }
 
 /// The chain database.

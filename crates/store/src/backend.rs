@@ -16,6 +16,8 @@ pub trait RawKv {
     fn scan_range(&self, start: &[u8], end: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)>;
     /// The entry with the greatest key that is at most `key` and starts with `prefix`.
     fn last_at_or_before(&self, prefix: &[u8], key: &[u8]) -> Option<(Vec<u8>, Vec<u8>)>;
+    /// The entry with the smallest key that is at least `key` and starts with `prefix`.
+    fn first_at_or_after(&self, prefix: &[u8], key: &[u8]) -> Option<(Vec<u8>, Vec<u8>)>;
 }
 
 /// A [`RawKv`] in memory, for tests and the simulator.
@@ -68,5 +70,9 @@ impl RawKv for MemBackend {
 
     fn last_at_or_before(&self, prefix: &[u8], key: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
         self.entries.range(..=key.to_vec()).next_back().filter(|(k, _)| k.starts_with(prefix)).map(|(k, v)| (k.clone(), v.clone()))
+    }
+
+    fn first_at_or_after(&self, prefix: &[u8], key: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+        self.entries.range(key.to_vec()..).next().filter(|(k, _)| k.starts_with(prefix)).map(|(k, v)| (k.clone(), v.clone()))
     }
 }

@@ -39,16 +39,22 @@ impl<'a, B: RawKv> Snapshot<'a, B> {
         if self.latest {
             return self.backend.scan_prefix(&keys::state(prefix)).into_iter().filter_map(|(k, v)| Some((k.strip_prefix(keys::STATE)?.to_vec(), v))).collect();
         }
-        // One key's versions are adjacent and ascending: the last one at or below the version
-        // is what the key held.
-        let mut held: BTreeMap<Vec<u8>, Option<Vec<u8>>> = BTreeMap::new();
-        for (raw, value) in self.backend.scan_prefix(&keys::history_under(prefix)) {
-            let Some((key, version)) = keys::split_history(&raw) else { continue };
-            if version <= self.version {
-                held.insert(key, keys::decode_value(&value).ok().flatten());
+        // One key's versions are adjacent and ascending: per key, one seek for its first entry
+        // and one for its last at or below the version, however long its history.
+        let under = keys::history_under(prefix);
+        let mut held = BTreeMap::new();
+        let mut cursor = under.clone();
+        while let Some((raw, _)) = self.backend.first_at_or_after(&under, &cursor) {
+            let Some((key, _)) = keys::split_history(&raw) else { break };
+            if let Some((_, value)) = self.backend.last_at_or_before(&keys::history_of(&key), &keys::history(&key, self.version)) {
+                if let Ok(Some(v)) = keys::decode_value(&value) {
+                    held.insert(key.clone(), v);
+                }
             }
+            // Just past this key's last possible version.
+            cursor = [keys::history(&key, Version::MAX).as_slice(), &[0]].concat();
         }
-        held.into_iter().filter_map(|(k, v)| Some((k, v?))).collect()
+        held
     }
 }
 
