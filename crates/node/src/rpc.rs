@@ -111,6 +111,26 @@ pub fn app_hash_in_header(rpc: &str, height: u64, wait: std::time::Duration) -> 
     }
 }
 
+/// A block's transactions, their results and its FinalizeBlock events.
+pub struct BlockContents {
+    /// The transactions, in block order.
+    pub txs: Vec<Vec<u8>>,
+    /// Their results, in the same order.
+    pub results: Vec<Value>,
+    /// The block's FinalizeBlock events.
+    pub events: Vec<Value>,
+}
+
+/// What block `height` holds and what its FinalizeBlock returned.
+pub fn block_contents(rpc: &str, height: u64) -> anyhow::Result<BlockContents> {
+    let block = get(rpc, &format!("block?height={height}"))?;
+    let txs = block.pointer("/block/data/txs").and_then(Value::as_array).into_iter().flatten().filter_map(|t| base64::engine::general_purpose::STANDARD.decode(t.as_str()?).ok()).collect();
+    let r = get(rpc, &format!("block_results?height={height}"))?;
+    let results = r.get("txs_results").and_then(Value::as_array).cloned().unwrap_or_default();
+    let events = r.get("finalize_block_events").and_then(Value::as_array).cloned().unwrap_or_default();
+    Ok(BlockContents { txs, results, events })
+}
+
 /// The events of a block's results.
 pub fn block_events(rpc: &str, height: u64) -> anyhow::Result<Vec<Value>> {
     let r = get(rpc, &format!("block_results?height={height}"))?;

@@ -473,6 +473,13 @@ fn four_validators_on_cometbft_run_the_whole_lifecycle() {
     // returns a hash whose result `query tx` finds, and `query request` the callback.
     keyring_client_signs_and_finds_its_results(&net);
 
+    // The load generator: 40 requests from fresh accounts funded by the faucet, sent over all
+    // four nodes; every one is included and answered with a signature.
+    let nodes: Vec<String> = (0..4).map(rpc).collect();
+    let load = net.mpcd(&["load", "--key", faucet.to_str().unwrap(), "--nodes", &nodes.join(","), "--requests", "40", "--per-account", "10", "--timeout", "120"]).unwrap_or_else(|e| panic!("{e}\n{}", net.logs()));
+    assert_eq!((&load["included"], &load["succeeded"], &load["refused"]), (&json!(40), &json!(40), &json!(0)), "{load}");
+    assert!(load["latency_blocks"]["median"].as_u64().is_some_and(|m| m >= 1), "{load}");
+
     // The sealed-bid auction, the Ed25519 vault and private delivery, deployed from the
     // committed artifacts and run through the CLI, checked independently.
     contracts::three_contracts_run_their_flows(&net, net.dir.path().join("keyring").to_str().unwrap());

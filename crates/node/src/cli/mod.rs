@@ -10,6 +10,7 @@ pub mod client;
 pub mod genesis;
 pub mod gov;
 pub mod keys;
+pub mod load;
 pub mod node;
 pub mod query;
 pub mod tx;
@@ -103,6 +104,9 @@ pub enum Command {
     },
     /// Open a re-encrypted decryption result with its transport secret.
     OpenReencrypted(client::OpenArgs),
+    /// Send a bounded load of requests from fresh accounts (funded by --key) over a few
+    /// connections to the given nodes; report requests per block and latency in blocks.
+    Load(load::LoadArgs),
 }
 
 /// Runs a parsed command.
@@ -123,5 +127,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Encrypt(args) => client::encrypt(&args),
         Command::TransportKey { cmd } => client::transport_key(&cmd),
         Command::OpenReencrypted(args) => client::open(&args),
+        Command::Load(args) => load::run(&args),
     }
 }
