@@ -90,9 +90,23 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<()> {
     // Fund every account with what its requests' fees need, from one node, in sequence order.
     let request_fee = fee_of(&request_msg(args.kind, 0, 0)).amount;
     let grant = request_fee.saturating_mul(u128::from(per_account)).saturating_mul(2).saturating_add(1_000);
-    let sequence = rpc::abci_query(&first, "/account", &funder_address.0)?.get("sequence").and_then(Value::as_u64).unwrap_or(0);
+    // The node's committed state can trail its mempool by a block: on a sequence refusal of
+    // the first transfer, ask again.
+    let mut sequence = rpc::abci_query(&first, "/account", &funder_address.0)?.get("sequence").and_then(Value::as_u64).unwrap_or(0);
+    for _ in 0..4 {
+        let Some(a) = accounts.first() else { break };
+        let r = rpc::broadcast_tx_sync(&first, &sign(&funder, sequence, Msg::BankSend { to: a.address, amount: grant }))?;
+        match r.get("code").and_then(Value::as_u64).unwrap_or(0) {
+            0 => break,
+            c if c == u64::from(tss_app::exec::code::BAD_SEQUENCE) => {}
+            _ => anyhow::bail!("funding refused: {}", r.get("log").and_then(Value::as_str).unwrap_or_default()),
+        }
+        std::thread::sleep(Duration::from_millis(700));
+        sequence = rpc::abci_query(&first, "/account", &funder_address.0)?.get("sequence").and_then(Value::as_u64).unwrap_or(sequence);
+    }
     eprintln!("funding {} accounts with {grant}{} each from {}", accounts.len(), params.denom, funder_address.to_bech32(&params.address_prefix).unwrap_or_default());
-    for (sequence, a) in (sequence..).zip(&accounts) {
+    // The first transfer went above (at `sequence`); a resend of it is refused as a duplicate.
+    for (sequence, a) in (sequence..).zip(&accounts).skip(1) {
         let tx = sign(&funder, sequence, Msg::BankSend { to: a.address, amount: grant });
         let r = rpc::broadcast_tx_sync(&first, &tx)?;
         if r.get("code").and_then(Value::as_u64).unwrap_or(0) != 0 {

@@ -428,12 +428,26 @@ pub fn run(args: TxArgs) -> anyhow::Result<()> {
         (None, None) => 0,
     };
     let fee = Fee { amount: send.fees.or_else(|| chain.params.as_ref().map(|p| p.min_fee(gas))).unwrap_or(0), gas_limit: gas };
-    let tx = Tx::sign(&key, &TxBody { chain_id: chain.chain_id.clone(), sequence: chain.sequence, fee, msgs: vec![msg], memo: send.memo.clone() }).to_bytes();
+    let sign = |sequence: u64| Tx::sign(&key, &TxBody { chain_id: chain.chain_id.clone(), sequence, fee, msgs: vec![msg.clone()], memo: send.memo.clone() }).to_bytes();
     if send.offline {
+        let tx = sign(chain.sequence);
         print(&json!({ "tx": hex::encode(&tx), "hash": tx_hash(&tx), "chain_id": chain.chain_id, "sequence": chain.sequence, "gas": gas, "fees": fee.amount.to_string() }), send.output);
         return Ok(());
     }
-    broadcast(&send, &tx)
+    // The sequence comes from the node's last committed state, which can trail its mempool by a
+    // block (the account's previous transaction is in a block this node has not committed yet):
+    // on a sequence refusal, ask again and retry, unless --sequence was given.
+    let (mut sequence, mut retries) = (chain.sequence, if send.sequence.is_some() { 0 } else { 4 });
+    loop {
+        match broadcast(&send, &sign(sequence)) {
+            Err(e) if retries > 0 && bad_sequence(&e) => {
+                retries -= 1;
+                std::thread::sleep(std::time::Duration::from_millis(700));
+                sequence = rpc::abci_query(&send.node, "/account", &account.0)?.get("sequence").and_then(Value::as_u64).unwrap_or(sequence);
+            }
+            other => return other,
+        }
+    }
 }
 
 /// The bytes of a signed transaction given as hex, or a file with hex or `{"tx": hex}`.
@@ -449,20 +463,43 @@ fn signed_bytes(arg: &str) -> anyhow::Result<Vec<u8>> {
     hex_bytes(&hex).map_err(|e| anyhow::anyhow!("TX: {arg}: {e}"))
 }
 
-/// One line for a refused or failed transaction: where, the code and its meaning, the log.
-fn refusal(stage: &str, result: &Value) -> anyhow::Error {
-    let code = result.get("code").and_then(Value::as_u64).unwrap_or(u64::MAX);
-    let log = result.get("log").and_then(Value::as_str).unwrap_or_default();
-    let meaning = u32::try_from(code).map_or("unknown", tss_app::exec::code::meaning);
-    anyhow::anyhow!("transaction {stage} (code {code}, {meaning}): {log}")
+/// A transaction refused by the mempool or failed in its block.
+#[derive(Debug)]
+struct Refused {
+    stage: &'static str,
+    code: u64,
+    log: String,
 }
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let meaning = u32::try_from(self.code).map_or("unknown", tss_app::exec::code::meaning);
+        write!(f, "transaction {} (code {}, {meaning}): {}", self.stage, self.code, self.log)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// One line for a refused or failed transaction: where, the code and its meaning, the log.
+fn refusal(stage: &'static str, result: &Value) -> anyhow::Error {
+    let code = result.get("code").and_then(Value::as_u64).unwrap_or(u64::MAX);
+    let log = result.get("log").and_then(Value::as_str).unwrap_or_default().to_owned();
+    anyhow::Error::new(Refused { stage, code, log })
+}
+
+/// Whether the mempool refused a transaction for its sequence.
+fn bad_sequence(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<Refused>().is_some_and(|r| r.stage == MEMPOOL && r.code == u64::from(tss_app::exec::code::BAD_SEQUENCE))
+}
+
+const MEMPOOL: &str = "refused by the mempool";
 
 fn broadcast(send: &SendArgs, tx: &[u8]) -> anyhow::Result<()> {
     let node = &send.node;
     if send.sync {
         let result = rpc::broadcast_tx_sync(node, tx)?;
         if result.get("code").and_then(Value::as_u64) != Some(0) {
-            return Err(refusal("refused by the mempool", &result));
+            return Err(refusal(MEMPOOL, &result));
         }
         print(&json!({ "hash": tx_hash(tx), "code": 0, "note": "accepted by the mempool; `mpcd query tx HASH` gives the result once it is in a block" }), send.output);
         return Ok(());
@@ -470,7 +507,7 @@ fn broadcast(send: &SendArgs, tx: &[u8]) -> anyhow::Result<()> {
     let result = rpc::broadcast_tx_commit(node, tx)?;
     let check = result.get("check_tx").cloned().unwrap_or(Value::Null);
     if check.get("code").and_then(Value::as_u64).unwrap_or(0) != 0 {
-        return Err(refusal("refused by the mempool", &check));
+        return Err(refusal(MEMPOOL, &check));
     }
     let deliver = result.get("tx_result").cloned().unwrap_or(Value::Null);
     if deliver.get("code").and_then(Value::as_u64).unwrap_or(0) != 0 {
