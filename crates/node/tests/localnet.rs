@@ -455,7 +455,10 @@ fn four_validators_on_cometbft_run_the_whole_lifecycle() {
     let faucet = net.dir.path().join("faucet.key");
     let sent = net.mpcd(&["tx", "--rpc", &rpc(0), "--key", faucet.to_str().unwrap(), "bank", "send", &bech32, "50000000"]).unwrap_or_else(|e| panic!("{e}\n{}", net.logs()));
     assert!(sent["height"].as_u64().is_some(), "{sent}");
-    let funded = net.mpcd(&["query", "account", &bech32, "--node", &rpc(1).replace("http://", "tcp://")]).unwrap();
+    // Node 1 answers from its last committed block, which can trail node 0's by one.
+    let funded = wait_for("node 1 to commit the transfer", Duration::from_secs(10), &net, || {
+        net.mpcd(&["query", "account", &bech32, "--node", &rpc(1).replace("http://", "tcp://")]).ok().filter(|a| a["balance"] != "0")
+    });
     assert_eq!(funded["balance"], "50000000", "{funded}");
     // A transaction without enough fee is refused with what to do.
     let cheap = net.mpcd(&["tx", "--rpc", &rpc(1), "--key", key_file.to_str().unwrap(), "--fees", "0", "sign", "--message", "free"]).unwrap_err();
