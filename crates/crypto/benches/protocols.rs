@@ -14,7 +14,8 @@ use tss_crypto::decrypt::{combine, decryption_share};
 use tss_crypto::encrypt::{encrypt, EncryptionKey};
 use tss_crypto::finalize::{finalize_public, finalize_share, qualify};
 use tss_crypto::local::{Faults, LocalNetwork};
-use tss_crypto::sign::{aggregate, preprocess, sign, signing_package};
+use tss_crypto::sign::{aggregate, generate_nonces, preprocess, sign, signing_package, NonceCommitment};
+use tss_crypto::Encode;
 use tss_crypto::{default_threshold, Identifier, PublicKeySet, SessionContext, SessionKind};
 
 fn sizes() -> Vec<usize> {
@@ -158,5 +159,21 @@ fn bench_sign_decrypt(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_keygen, bench_sign_decrypt);
+/// What every node pays per published nonce commitment when a block carries it: reading the
+/// published form (two decompressions, two cofactor multiplications), beside the full order
+/// check it replaced (frost's decoder: decompression and a scalar multiplication per point).
+fn bench_nonce_commitments(c: &mut Criterion) {
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let signer = Identifier::try_from(1u16).unwrap();
+    let (_, commitment) = generate_nonces(signer, 1, &mut rng).pop().unwrap();
+    let published = commitment.to_published();
+    let wire = commitment.to_bytes();
+    let mut g = c.benchmark_group("nonce_commitment");
+    g.bench_function("from_published", |b| b.iter(|| NonceCommitment::from_published(signer, &published).unwrap()));
+    g.bench_function("frost_order_check", |b| b.iter(|| NonceCommitment::from_bytes(&wire).unwrap()));
+    g.bench_function("to_published", |b| b.iter(|| commitment.to_published()));
+    g.finish();
+}
+
+criterion_group!(benches, bench_keygen, bench_sign_decrypt, bench_nonce_commitments);
 criterion_main!(benches);

@@ -73,11 +73,19 @@ impl PublicKeySet {
 
     /// The frost-ed25519 public key package.
     pub fn to_frost(&self) -> Result<PublicKeyPackage, Error> {
-        // Every point here was validated (canonical, prime order, not the identity) when the key
-        // set was built, so frost's element constructors (feature `internals`) are used instead of
-        // re-decoding: the conversion costs no curve arithmetic.
-        let shares = self.verifying_shares.iter().map(|(id, p)| (*id, VerifyingShare::new(*p.point()))).collect();
-        Ok(PublicKeyPackage::new(shares, self.frost_verifying_key()?, Some(self.threshold)))
+        self.to_frost_derived(None)
+    }
+
+    /// frost's package of the derived key `Y + tweak*G` (of `Y` without a tweak). Every point
+    /// here was validated (canonical, prime order, not the identity) when the key set was built,
+    /// so frost's element constructors (feature `internals`) are used instead of re-decoding,
+    /// and the shifted points are never compressed: one base multiplication and `n` additions,
+    /// where [`PublicKeySet::tweaked`] also encodes all `n + 1` points.
+    pub fn to_frost_derived(&self, tweak: Option<&KeyTweak>) -> Result<PublicKeyPackage, Error> {
+        let shift = tweak.map(|t| mul_base(&t.0));
+        let shifted = |p: &CanonicalPoint| shift.map_or(*p.point(), |s| p.point() + s);
+        let shares = self.verifying_shares.iter().map(|(id, p)| (*id, VerifyingShare::new(shifted(p)))).collect();
+        Ok(PublicKeyPackage::new(shares, VerifyingKey::new(shifted(&self.group_key)), Some(self.threshold)))
     }
 
     /// The frost-ed25519 group verifying key.
@@ -202,12 +210,22 @@ impl KeyShare {
 
     /// The frost-ed25519 key package for signing.
     pub fn to_frost(&self, public: &PublicKeySet) -> Result<KeyPackage, Error> {
+        self.to_frost_derived(public, None)
+    }
+
+    /// frost's key package of this share of the derived key `Y + tweak*G`: the share
+    /// `s_i + tweak`, the verifying share and group key shifted by `tweak*G`, nothing encoded.
+    pub fn to_frost_derived(&self, public: &PublicKeySet, tweak: Option<&KeyTweak>) -> Result<KeyPackage, Error> {
         let verifying_share = public.verifying_share(&self.id).ok_or(Error::UnknownParticipant(self.id))?;
+        let (secret, shift) = match tweak {
+            Some(t) => (Zeroizing::new(self.secret + t.0), mul_base(&t.0)),
+            None => (Zeroizing::new(self.secret), curve25519_dalek::traits::Identity::identity()),
+        };
         Ok(KeyPackage::new(
             self.id,
-            SigningShare::new(self.secret),
-            VerifyingShare::new(*verifying_share.point()),
-            public.frost_verifying_key()?,
+            SigningShare::new(*secret),
+            VerifyingShare::new(verifying_share.point() + shift),
+            VerifyingKey::new(public.group_key.point() + shift),
             public.threshold,
         ))
     }

@@ -9,8 +9,11 @@ use tss_crypto::decrypt::{
 };
 use tss_crypto::encrypt::{encrypt, encrypt_with_ephemeral, EncryptionKey};
 use tss_crypto::local::Faults;
-use tss_crypto::sign::{aggregate, preprocess, sign, signing_package, verify_signature_share, SecretNonce};
+use tss_crypto::sign::{aggregate, aggregate_derived, preprocess, sign, sign_derived, signing_package, verify_signature_share, NonceCommitment, SecretNonce};
+use rand_chacha::ChaCha20Rng;
 use tss_crypto::{default_threshold, Error, KeyTweak, TransportSecret};
+use curve25519_dalek::constants::EIGHT_TORSION;
+use curve25519_dalek::edwards::CompressedEdwardsY;
 
 #[test]
 fn dkg_key_signs_and_decrypts_and_threshold_minus_one_cannot() {
@@ -183,6 +186,34 @@ fn derived_key_signature_verifies_under_derived_public_key_only() {
     assert_ne!(public.tweaked(&other).group_key(), derived.group_key());
 }
 
+/// The engine's path for derived keys: the untweaked shares and key set with the tweak passed
+/// along (nothing re-encoded) make a signature that verifies under the derived key; a share
+/// made under another tweak is named by cheater detection.
+#[test]
+fn signing_and_aggregating_under_a_tweak_match_the_tweaked_key_set() {
+    let mut rng = rng(17);
+    let (mut net, ids) = network(4, &mut rng);
+    let public = dkg(&mut net, &ids, 3, 17, &mut rng).public;
+    let tweak = KeyTweak::derive(&public.group_key(), b"contract-1/eth/0");
+    let other = KeyTweak::derive(&public.group_key(), b"contract-1/eth/1");
+    let shares = shares_of(&net, &ids[..3]);
+    let run = |tweaks: [&KeyTweak; 3], rng: &mut ChaCha20Rng| {
+        let mut nonces = Vec::new();
+        let mut commitments = Vec::new();
+        for s in &shares {
+            let (n, c) = preprocess(s, 1, rng).unwrap().pop().unwrap();
+            nonces.push(n);
+            commitments.push(c);
+        }
+        let package = signing_package(b"derived", &commitments).unwrap();
+        let sig_shares: Vec<_> = shares.iter().zip(nonces).zip(tweaks).map(|((s, n), t)| sign_derived(&package, n, s, &public, Some(t)).unwrap()).collect();
+        aggregate_derived(&package, &sig_shares, &public, Some(&tweak))
+    };
+    let sig = run([&tweak; 3], &mut rng).unwrap();
+    assert!(verifies_strict(&public.tweaked(&tweak).group_key(), b"derived", &sig));
+    assert_eq!(run([&tweak, &other, &tweak], &mut rng).unwrap_err(), Error::InvalidSignatureShares { culprits: vec![ids[1]] });
+}
+
 #[test]
 fn invalid_signature_share_is_named() {
     let mut rng = rng(9);
@@ -205,6 +236,38 @@ fn invalid_signature_share_is_named() {
     sig_shares[1].share = sig_shares[2].share;
     assert_eq!(verify_signature_share(&package, &sig_shares[1], &public).unwrap_err().culprits(), vec![ids[1]]);
     assert_eq!(aggregate(&package, &sig_shares, &public).unwrap_err(), Error::InvalidSignatureShares { culprits: vec![ids[1]] });
+}
+
+/// The engine's path: commitments travel in their published form ([1/8]D || [1/8]E) and the
+/// package is built from what every node reads back. Signer 0 adds a point of order 8 to both
+/// halves of what it publishes (it can, the bytes are its own): the torsion is cleared on
+/// reading, so the group commitment has none and the signature verifies strictly, not only
+/// under a cofactored verifier.
+#[test]
+fn signing_with_commitments_read_from_their_published_form() {
+    let mut rng = rng(16);
+    let (mut net, ids) = network(4, &mut rng);
+    let public = dkg(&mut net, &ids, 3, 16, &mut rng).public;
+    let shares = shares_of(&net, &ids[..3]);
+    let mut nonces = Vec::new();
+    let mut commitments = Vec::new();
+    for (i, s) in shares.iter().enumerate() {
+        let (n, c) = preprocess(s, 1, &mut rng).unwrap().pop().unwrap();
+        let mut published = c.to_published();
+        if i == 0 {
+            for half in published.chunks_mut(32) {
+                let p = CompressedEdwardsY(half.try_into().unwrap()).decompress().unwrap();
+                half.copy_from_slice((p + EIGHT_TORSION[1]).compress().as_bytes());
+            }
+            assert_ne!(published, c.to_published());
+        }
+        commitments.push(NonceCommitment::from_published(s.id(), &published).unwrap());
+        nonces.push(n);
+    }
+    let package = signing_package(b"published", &commitments).unwrap();
+    let sig_shares: Vec<_> = shares.iter().zip(nonces).map(|(s, n)| sign(&package, n, s, &public).unwrap()).collect();
+    let sig = aggregate(&package, &sig_shares, &public).unwrap();
+    assert!(verifies_strict(&public.group_key(), b"published", &sig));
 }
 
 #[test]

@@ -10,7 +10,7 @@ use tss_crypto::Encode;
 
 /// Tag of the extension envelope.
 pub const EXTENSION_TAG: u8 = 0x20;
-/// Bytes of one published nonce commitment (hiding || binding).
+/// Bytes of one published nonce commitment (`[1/8]D || [1/8]E`, hiding then binding).
 pub const NONCE_COMMITMENT_LEN: usize = 64;
 const MAX_ITEMS: usize = 4096;
 const MAX_NESTED: usize = 256 * 1024;
@@ -131,8 +131,9 @@ pub const EMPTY_EXTENSION_LEN: usize = 2 + 8 + 2;
 impl Encode for VoteExtension {
     const TAG: u8 = EXTENSION_TAG;
     /// 2: item kinds 6 (acknowledgements), 7 and 8 (share repair), 9 (transport key), 10
-    /// (withdrawn nonces).
-    const VERSION: u8 = 2;
+    /// (withdrawn nonces). 3: nonce commitments in their published form, `[1/8]D || [1/8]E`
+    /// ([`tss_crypto::sign::NonceCommitment::from_published`]).
+    const VERSION: u8 = 3;
     const MAX_LEN: usize = 4 * 1024 * 1024;
 
     fn encode_body(&self, w: &mut Writer) {

@@ -6,12 +6,14 @@ pub mod extension;
 pub mod json;
 pub mod local;
 pub mod merkle;
+pub mod nonce_pool;
 pub mod params;
 pub mod proposal;
 mod serde64;
 mod signing;
 pub mod state;
 pub mod store;
+pub mod tracked;
 pub mod types;
 
 pub use apply::{BlockInput, BlockOutput};

@@ -7,7 +7,6 @@
 //! that is what guarantees a nonce is never used twice and a dealt share is never lost, even
 //! across a crash. `Debug` prints no secret.
 
-use crate::apply::signing_key;
 use crate::context::{id_of, identifier, key_of};
 use crate::extension::{check_form, Item, VoteExtension, EMPTY_EXTENSION_LEN};
 use crate::state::{EngineState, Job, SessionKind, SessionStatus};
@@ -20,7 +19,7 @@ use tss_crypto::dealing::{deal, open_shares, Dealing};
 use tss_crypto::decrypt::{decryption_share, reencryption_share};
 use tss_crypto::encrypt::{Ciphertext, EncryptionKey};
 use tss_crypto::finalize::finalize_share;
-use tss_crypto::sign::{generate_nonces, sign, SecretNonce};
+use tss_crypto::sign::{generate_nonces, sign_derived, SecretNonce};
 use tss_crypto::{Encode, Identifier, KeyShare, TransportPublic, TransportSecret};
 use zeroize::Zeroizing;
 
@@ -234,7 +233,7 @@ impl LocalSecrets {
         for (c, n, h) in &p.nonces {
             let c = crate::serde64::array64(c).ok_or_else(|| LocalError::Corrupt("nonce commitment length".into()))?;
             let nonce = SecretNonce::from_secret_bytes(n).map_err(|e| LocalError::Corrupt(e.to_string()))?;
-            if nonce.commitment(id).to_raw() != c {
+            if nonce.commitment(id).to_published() != c {
                 return Err(LocalError::Corrupt("a nonce does not match the commitment it is filed under".into()));
             }
             nonces.insert(c, (nonce, *h));
@@ -279,6 +278,12 @@ impl Builder {
         self.items.push(item);
         true
     }
+}
+
+/// One signature share to put in an extension: made before, or to make now.
+enum Planned<'a> {
+    Again { request: RequestId, attempt: u32, share: [u8; 32] },
+    New { request: RequestId, attempt: u32, message: &'a [u8], signers: &'a BTreeMap<ParticipantKey, [u8; 64]>, signing: Box<(SecretNonce, KeyShare, tss_crypto::PublicKeySet, Option<tss_crypto::KeyTweak>)> },
 }
 
 impl LocalSecrets {
@@ -511,49 +516,67 @@ impl LocalSecrets {
         VoteExtension { height, items: b.items }.to_bytes()
     }
 
+    /// Signs for every open attempt this validator is a signer of, in request order, as many as
+    /// fit. Nonces leave the store first, one at a time; the signing itself (a group
+    /// commitment over every signer's commitments, most of the cost) runs on all cores.
     fn add_signature_shares(&mut self, state: &EngineState, height: u64, b: &mut Builder) {
+        use rayon::prelude::*;
         let me = self.me();
+        let item_len = Item::SignatureShare { request: 0, attempt: 0, share: [0; 32] }.encoded_len();
+        let mut room = b.budget.saturating_sub(b.size) / item_len;
         // Key sets decoded once per extension.
         let mut key_sets: BTreeMap<EpochRef, Option<tss_crypto::PublicKeySet>> = BTreeMap::new();
+        let mut planned = Vec::new();
         for (id, r) in &state.requests {
             let (Some(a), Job::Sign { message, context }) = (&r.attempt, &r.job) else { continue };
             let Some(my_commitment) = a.signers.get(&me) else { continue };
             if a.shares.contains_key(&me) || height + 1 > a.deadline {
                 continue;
             }
-            if !b.fits(Item::SignatureShare { request: 0, attempt: 0, share: [0; 32] }.encoded_len()) {
+            if room == 0 {
                 break;
             }
             if let Some(made) = self.contributed.get(&(*id, a.number)) {
                 // Made in an earlier round or height and not yet on chain: the same share again.
                 if let Ok(share) = <[u8; 32]>::try_from(made.as_slice()) {
-                    b.push(Item::SignatureShare { request: *id, attempt: a.number, share });
+                    planned.push(Planned::Again { request: *id, attempt: a.number, share });
+                    room -= 1;
                 }
                 continue;
             }
             let slot = (r.keyset, a.generation, a.epoch);
             let Some(share) = self.shares.get(&slot) else { continue };
             let Some(public) = key_sets.entry(slot).or_insert_with(|| state.public_key_set(slot.0, slot.1, slot.2).ok()).clone() else { continue };
-            let Ok(package) = crate::signing::attempt_package(message, &a.signers) else { continue };
             // The nonce leaves the store now; the caller persists that before sending.
             let Some((nonce, _)) = self.nonces.remove(my_commitment) else { continue };
             // Recorded even if signing fails: the nonce is gone either way.
             self.contributed.insert((*id, a.number), Vec::new());
-            let (key, share) = match context {
-                Some(c) => {
-                    let tweak = tss_crypto::KeyTweak::derive(&public.group_key(), c);
-                    (signing_key(&public, context), share.tweaked(&tweak))
+            let tweak = context.as_ref().map(|c| tss_crypto::KeyTweak::derive(&public.group_key(), c));
+            planned.push(Planned::New { request: *id, attempt: a.number, message, signers: &a.signers, signing: Box::new((nonce, share.clone(), public, tweak)) });
+            room -= 1;
+        }
+        let made: Vec<Option<(RequestId, u32, [u8; 32])>> = planned
+            .into_par_iter()
+            .map(|p| match p {
+                Planned::Again { request, attempt, share } => Some((request, attempt, share)),
+                Planned::New { request, attempt, message, signers, signing } => {
+                    let (nonce, share, public, tweak) = *signing;
+                    let signed = crate::signing::attempt_package(message, signers)
+                        .map_err(|_| tss_crypto::Error::Frost("a signer's published commitment does not decode".into()))
+                        .and_then(|package| sign_derived(&package, nonce, &share, &public, tweak.as_ref()));
+                    match signed {
+                        Ok(s) => Some((request, attempt, s.share.serialize().try_into().unwrap_or([0; 32]))),
+                        Err(e) => {
+                            tracing::warn!(request, error = %e, "could not sign");
+                            None
+                        }
+                    }
                 }
-                None => (public, share.clone()),
-            };
-            match sign(&package, nonce, &share, &key) {
-                Ok(s) => {
-                    let z: [u8; 32] = s.share.serialize().try_into().unwrap_or([0; 32]);
-                    self.contributed.insert((*id, a.number), z.to_vec());
-                    b.push(Item::SignatureShare { request: *id, attempt: a.number, share: z });
-                }
-                Err(e) => tracing::warn!(request = id, error = %e, "could not sign"),
-            }
+            })
+            .collect();
+        for (request, attempt, share) in made.into_iter().flatten() {
+            self.contributed.insert((request, attempt), share.to_vec());
+            b.push(Item::SignatureShare { request, attempt, share });
         }
     }
 
@@ -787,7 +810,7 @@ impl LocalSecrets {
     fn add_nonces<R: RngCore + CryptoRng>(&mut self, state: &EngineState, height: u64, b: &mut Builder, rng: &mut R) {
         let me = self.me();
         let params = &state.meta.params;
-        let on_chain = state.nonces.get(&me).map_or(0, std::collections::VecDeque::len);
+        let on_chain = state.nonces.get(&me).map_or(0, |p| p.len());
         let pool: BTreeSet<&[u8; 64]> = state.nonces.get(&me).map(|p| p.iter().collect()).unwrap_or_default();
         if pool.iter().any(|c| !self.nonces.contains_key(*c)) {
             // Commitments this store cannot sign with: withdraw them all, publish anew after.
@@ -804,7 +827,7 @@ impl LocalSecrets {
         }
         let mut commitments = Vec::with_capacity(count);
         for (nonce, commitment) in generate_nonces(self.id, count, rng) {
-            let raw = commitment.to_raw();
+            let raw = commitment.to_published();
             self.nonces.insert(raw, (nonce, height));
             commitments.push(raw);
         }

@@ -3,18 +3,20 @@
 //! aggregating itself; a missing or wrong one only costs the fallback (nodes aggregate).
 //! [`check_aggregates`] is ProcessProposal's bound on what a hostile proposer can put there.
 
-use crate::apply::signing_key;
+use crate::apply::derivation_tweak;
 use crate::context::{identifier, key_of};
 use crate::signing::{attempt_package, parse_share};
 use crate::extension::{check_form, Item};
 use crate::state::{EngineState, Job};
 use crate::types::{ParticipantKey, RequestId};
 use std::collections::{BTreeMap, BTreeSet};
-use tss_crypto::sign::aggregate;
+use tss_crypto::sign::aggregate_derived;
 
 /// Aggregates every signing attempt whose shares are all in `extensions` (those of the previous
-/// height). Returns (request, attempt, signature) for the block.
+/// height). Returns (request, attempt, signature) for the block, in request order. The
+/// aggregations (a group commitment and a signature check each) run on all cores.
 pub fn aggregate_signatures(state: &EngineState, extensions: &[(Vec<u8>, Vec<u8>)]) -> Vec<(RequestId, u32, [u8; 64])> {
+    use rayon::prelude::*;
     let budget = state.meta.params.extension_budget;
     let mut shares: BTreeMap<(RequestId, u32), BTreeMap<ParticipantKey, [u8; 32]>> = BTreeMap::new();
     for (address, bytes) in extensions {
@@ -26,22 +28,28 @@ pub fn aggregate_signatures(state: &EngineState, extensions: &[(Vec<u8>, Vec<u8>
             }
         }
     }
-    let mut out = Vec::new();
+    // Key sets decoded once, not once per request.
+    let mut key_sets = BTreeMap::new();
+    let mut complete = Vec::new();
     for ((request, attempt), got) in shares {
         let Some(r) = state.requests.get(&request) else { continue };
         let (Some(a), Job::Sign { message, context }) = (&r.attempt, &r.job) else { continue };
         if a.number != attempt || a.signers.keys().any(|k| !got.contains_key(k)) {
             continue;
         }
-        let Ok(public) = state.public_key_set(r.keyset, a.generation, a.epoch) else { continue };
-        let key = signing_key(&public, context);
-        let Ok(package) = attempt_package(message, &a.signers) else { continue };
-        let parsed: Vec<_> = a.signers.keys().filter_map(|k| parse_share(k, got.get(k)?)).collect();
-        if let Ok(signature) = aggregate(&package, &parsed, &key) {
-            out.push((request, attempt, signature));
-        }
+        let slot = (r.keyset, a.generation, a.epoch);
+        let Some(public) = key_sets.entry(slot).or_insert_with(|| state.public_key_set(slot.0, slot.1, slot.2).ok()).clone() else { continue };
+        complete.push((request, attempt, a, message, context, public, got));
     }
-    out
+    complete
+        .into_par_iter()
+        .filter_map(|(request, attempt, a, message, context, public, got)| {
+            let tweak = derivation_tweak(&public, context);
+            let package = attempt_package(message, &a.signers).ok()?;
+            let parsed: Vec<_> = a.signers.keys().filter_map(|k| parse_share(k, got.get(k)?)).collect();
+            aggregate_derived(&package, &parsed, &public, tweak.as_ref()).ok().map(|signature| (request, attempt, signature))
+        })
+        .collect()
 }
 
 /// Why ProcessProposal refuses a proposer's aggregates.

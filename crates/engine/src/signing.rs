@@ -15,7 +15,7 @@ pub(crate) fn attempt_package(message: &[u8], signers: &BTreeMap<ParticipantKey,
     let mut commitments = Vec::with_capacity(signers.len());
     let mut bad = Vec::new();
     for (signer, raw) in signers {
-        match id_of(signer).map(|i| NonceCommitment::from_published_raw(i, raw)) {
+        match id_of(signer).map(|i| NonceCommitment::from_published(i, raw)) {
             Some(Ok(c)) => commitments.push(c),
             _ => bad.push(*signer),
         }

@@ -5,6 +5,8 @@
 
 use crate::params::Params;
 use crate::store::Store;
+use crate::nonce_pool::NoncePool;
+use crate::tracked::Tracked;
 use crate::types::{Delivery, KeysetId, ParticipantKey, RequestId, SessionNumber, Validator};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -288,15 +290,15 @@ pub struct EngineState {
     /// Bookkeeping.
     pub meta: Meta,
     /// Keysets by id.
-    pub keysets: BTreeMap<KeysetId, Keyset>,
+    pub keysets: Tracked<KeysetId, Keyset>,
     /// Sessions by number (running, and finished ones kept for `session_retention`).
-    pub sessions: BTreeMap<SessionNumber, Session>,
+    pub sessions: Tracked<SessionNumber, Session>,
     /// Requests in flight.
-    pub requests: BTreeMap<RequestId, PendingRequest>,
+    pub requests: Tracked<RequestId, PendingRequest>,
     /// Published nonce commitments per signer, oldest first.
-    pub nonces: BTreeMap<ParticipantKey, std::collections::VecDeque<[u8; 64]>>,
+    pub nonces: Tracked<ParticipantKey, NoncePool>,
     /// Blame counts per validator address and reason.
-    pub blame: BTreeMap<Vec<u8>, BTreeMap<crate::types::BlameReason, u64>>,
+    pub blame: Tracked<Vec<u8>, BTreeMap<crate::types::BlameReason, u64>>,
 }
 
 /// Why state could not be loaded.
@@ -335,8 +337,49 @@ fn load_section<T: DeserializeOwned, S: Store + ?Sized>(store: &S, section: &str
         .collect()
 }
 
+/// Every signer's pool: its header (the first sequence number), then its records, which must
+/// be numbered from there without a gap.
+fn load_pools<S: Store + ?Sized>(store: &S) -> Result<Tracked<ParticipantKey, NoncePool>, CorruptState> {
+    let corrupt = |k: &[u8], reason: &str| CorruptState { key: String::from_utf8_lossy(k).into_owned(), reason: reason.into() };
+    let header_prefix = key("nonce-pool", b"");
+    let mut pools = BTreeMap::new();
+    for (k, v) in store.scan_prefix(&header_prefix) {
+        let signer: ParticipantKey = k.get(header_prefix.len()..).and_then(|s| s.try_into().ok()).ok_or_else(|| corrupt(&k, "bad key"))?;
+        let first = <[u8; 8]>::try_from(v.as_slice()).map(u64::from_be_bytes).map_err(|_| corrupt(&k, "sequence number length"))?;
+        let records_prefix = key("nonce", &signer);
+        let mut commitments = std::collections::VecDeque::new();
+        for (rk, rv) in store.scan_prefix(&records_prefix) {
+            let seq = rk.get(records_prefix.len()..).and_then(|s| <[u8; 8]>::try_from(s).ok()).map(u64::from_be_bytes).ok_or_else(|| corrupt(&rk, "bad key"))?;
+            if seq != first + commitments.len() as u64 {
+                return Err(corrupt(&rk, "nonce commitments are not numbered in sequence"));
+            }
+            commitments.push_back(<[u8; 64]>::try_from(rv.as_slice()).map_err(|_| corrupt(&rk, "commitment length"))?);
+        }
+        pools.insert(signer, NoncePool::loaded(first, commitments));
+    }
+    Ok(pools.into())
+}
+
 fn u64_id(b: &[u8]) -> Option<Vec<u8>> {
     (b.len() == 8).then(|| b.to_vec())
+}
+
+/// The record of one nonce commitment: the signer, then its sequence number.
+fn nonce_key(signer: &ParticipantKey, seq: u64) -> Vec<u8> {
+    let mut id = signer.to_vec();
+    id.extend_from_slice(&seq.to_be_bytes());
+    key("nonce", &id)
+}
+
+/// Puts each changed record, or deletes it if it is gone.
+fn write_changed<S: Store + ?Sized, K: Ord + Clone, V: Serialize>(store: &mut S, section: &str, map: &mut Tracked<K, V>, id: impl Fn(&K) -> Vec<u8>) {
+    map.drain_changed(|k, v| {
+        let k = key(section, &id(k));
+        match v {
+            Some(v) => store.put(&k, encode(&*v)),
+            None => store.delete(&k),
+        }
+    });
 }
 
 fn be_u64(b: &[u8]) -> u64 {
@@ -362,11 +405,11 @@ impl EngineState {
                 rotation_pending: false,
                 transport_rotated: BTreeMap::new(),
             },
-            keysets: BTreeMap::new(),
-            sessions: BTreeMap::new(),
-            requests: BTreeMap::new(),
-            nonces: BTreeMap::new(),
-            blame: BTreeMap::new(),
+            keysets: Tracked::default(),
+            sessions: Tracked::default(),
+            requests: Tracked::default(),
+            nonces: Tracked::default(),
+            blame: Tracked::default(),
         }
     }
 
@@ -378,20 +421,46 @@ impl EngineState {
         let keysets = load_section(store, "keyset", u64_id)?.into_iter().map(|(id, v)| (be_u64(&id), v)).collect();
         let sessions = load_section(store, "session", u64_id)?.into_iter().map(|(id, v)| (be_u64(&id), v)).collect();
         let requests = load_section(store, "request", u64_id)?.into_iter().map(|(id, v)| (be_u64(&id), v)).collect();
-        let nonces = load_section::<Vec<Vec<u8>>, _>(store, "nonces", |b| (b.len() == 32).then(|| b.to_vec()))?
-            .into_iter()
-            .map(|(id, v)| {
-                let pool = v.iter().map(|c| crate::serde64::array64(c)).collect::<Option<std::collections::VecDeque<_>>>();
-                pool.map(|p| (id.as_slice().try_into().unwrap_or([0u8; 32]), p)).ok_or_else(|| CorruptState { key: "engine/nonces".into(), reason: "commitment length".into() })
-            })
-            .collect::<Result<_, _>>()?;
+        let nonces = load_pools(store)?;
         let blame = load_section(store, "blame", |b| Some(b.to_vec()))?.into_iter().collect();
         Ok(Some(Self { meta, keysets, sessions, requests, nonces, blame }))
     }
 
-    /// Writes every record, and deletes records that no longer exist. Writes are idempotent:
-    /// an unchanged record is rewritten with the same bytes.
-    pub fn save<S: Store + ?Sized>(&self, store: &mut S) {
+    /// Writes what changed since the last save (or load): the records that apply changed or
+    /// removed, and the bookkeeping record. Its cost follows the block, not the state's size.
+    pub fn save<S: Store + ?Sized>(&mut self, store: &mut S) {
+        let meta_key = key("meta", b"");
+        let meta = encode(&self.meta);
+        if store.get(&meta_key).as_deref() != Some(meta.as_slice()) {
+            store.put(&meta_key, meta);
+        }
+        write_changed(store, "keyset", &mut self.keysets, |id| id.to_be_bytes().to_vec());
+        write_changed(store, "session", &mut self.sessions, |id| id.to_be_bytes().to_vec());
+        write_changed(store, "request", &mut self.requests, |id| id.to_be_bytes().to_vec());
+        write_changed(store, "blame", &mut self.blame, Clone::clone);
+        self.nonces.drain_changed(|signer, pool| match pool {
+            Some(pool) => {
+                store.put(&key("nonce-pool", signer), pool.first().to_be_bytes().to_vec());
+                let (deletes, writes) = pool.take_writes();
+                for seq in deletes {
+                    store.delete(&nonce_key(signer, seq));
+                }
+                for (seq, c) in writes {
+                    store.put(&nonce_key(signer, seq), c.to_vec());
+                }
+            }
+            None => {
+                store.delete(&key("nonce-pool", signer));
+                for (k, _) in store.scan_prefix(&key("nonce", signer)) {
+                    store.delete(&k);
+                }
+            }
+        });
+    }
+
+    /// Writes every record and deletes every other one under the engine's prefix: the store
+    /// then holds exactly this state. What [`EngineState::save`] must always be equivalent to.
+    pub fn save_all<S: Store + ?Sized>(&self, store: &mut S) {
         let mut live: BTreeSet<Vec<u8>> = BTreeSet::new();
         let mut put = |store: &mut S, k: Vec<u8>, v: Vec<u8>| {
             if store.get(&k).as_deref() != Some(v.as_slice()) {
@@ -400,19 +469,22 @@ impl EngineState {
             live.insert(k);
         };
         put(store, key("meta", b""), encode(&self.meta));
-        for (id, v) in &self.keysets {
+        for (id, v) in self.keysets.iter() {
             put(store, key("keyset", &id.to_be_bytes()), encode(v));
         }
-        for (id, v) in &self.sessions {
+        for (id, v) in self.sessions.iter() {
             put(store, key("session", &id.to_be_bytes()), encode(v));
         }
-        for (id, v) in &self.requests {
+        for (id, v) in self.requests.iter() {
             put(store, key("request", &id.to_be_bytes()), encode(v));
         }
-        for (id, v) in &self.nonces {
-            put(store, key("nonces", id), encode(&v.iter().map(|c| c.to_vec()).collect::<Vec<_>>()));
+        for (signer, pool) in self.nonces.iter() {
+            put(store, key("nonce-pool", signer), pool.first().to_be_bytes().to_vec());
+            for (seq, c) in pool.numbered() {
+                put(store, nonce_key(signer, seq), c.to_vec());
+            }
         }
-        for (id, v) in &self.blame {
+        for (id, v) in self.blame.iter() {
             put(store, key("blame", id), encode(v));
         }
         for (k, _) in store.scan_prefix(PREFIX) {

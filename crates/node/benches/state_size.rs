@@ -49,7 +49,7 @@ fn run(size: usize, engine: &EngineState, keys: &[SigningKey]) -> Run {
     let requesters: Vec<(Address, u128)> = keys.iter().map(|k| (Address::of_key(&k.verifying_key().to_bytes()), 1_000_000_000_000)).collect();
     genesis(&mut db, &params, &requesters).unwrap();
     let mut engine = engine.clone();
-    engine.save(&mut db);
+    engine.save_all(&mut db);
     let started = Instant::now();
     let mut version = 0u64;
     let mut filled = 0usize;

@@ -221,7 +221,7 @@ impl Application for App {
         let power = genesis.validators.first().map_or(tss_app::staking::VALIDATOR_POWER, |v| v.power);
         tss_app::staking::genesis_validators(&mut inner.db, &registered, genesis.genesis_bond, power);
         let state = EngineState::genesis(&request.chain_id, genesis.params, genesis.validators);
-        state.save(&mut inner.db);
+        state.save_all(&mut inner.db);
         inner.state = Some(state);
         inner.uncommitted = true;
         tracing::info!(chain_id = %request.chain_id, validators = request.validators.len(), "genesis");

@@ -16,7 +16,9 @@ const META_HEIGHT: &[u8] = b"meta/height";
 const META_APP_HASH: &[u8] = b"meta/app_hash";
 /// The layout this build reads: `meta/format`.
 const META_FORMAT: &[u8] = b"meta/format";
-const FORMAT: &[u8] = b"jmt-1";
+/// 2: the engine keeps one record per nonce commitment (`engine/nonce/`, `engine/nonce-pool/`),
+/// and commitments are published as `[1/8]D || [1/8]E`.
+const FORMAT: &[u8] = b"jmt-2";
 
 /// rocksdb as the store's raw backend.
 pub struct Rocks(rocksdb::DB);

@@ -124,13 +124,15 @@ fn throughput(n: usize, per_block: usize, blocks: u64) -> Result<String, String>
     let heights: Vec<u64> = (start + 2..start + blocks).collect();
     let apply: Vec<Duration> = heights.iter().filter_map(|h| net.apply_time.get(h).copied()).collect();
     let extend: Vec<Duration> = heights.iter().filter_map(|h| net.extend_time.get(h).copied()).collect();
+    let prepare: Vec<Duration> = heights.iter().filter_map(|h| net.prepare_time.get(h).copied()).collect();
     let ext: Vec<usize> = heights.iter().filter_map(|h| net.max_extension_bytes.get(h).copied()).collect();
     Ok(format!(
-        "| {n} | {per_block} | {} | {} | {} | {} |",
+        "| {n} | {per_block} | {} | {} | {} | {} | {} |",
         steady.iter().min().copied().unwrap_or(0),
         ext.iter().max().copied().unwrap_or(0),
         ms(median(apply)),
         ms(median(extend)),
+        ms(median(prepare)),
     ))
 }
 
@@ -162,8 +164,8 @@ fn main() {
         }
     }
     if let Some((n, r, b)) = load {
-        println!("\n| n | requests per block | signatures completed per block (steady state, min) | largest extension (bytes) | FinalizeBlock ms (median) | slowest ExtendVote ms (median) |");
-        println!("|---|---|---|---|---|---|");
+        println!("\n| n | requests per block | signatures completed per block (steady state, min) | largest extension (bytes) | FinalizeBlock ms (median) | slowest ExtendVote ms (median) | PrepareProposal aggregation ms (median) |");
+        println!("|---|---|---|---|---|---|---|");
         match throughput(n, r, b) {
             Ok(row) => println!("{row}"),
             Err(e) => println!("| {n} | {r} | failed: {e} |"),

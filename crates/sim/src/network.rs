@@ -64,6 +64,11 @@ pub enum SimError {
         /// The height.
         height: u64,
     },
+    /// A node's store after the incremental save differs from a full rewrite of its state.
+    UntrackedChange {
+        /// The height.
+        height: u64,
+    },
     /// Fewer than 2/3 of voting power extended: consensus would halt.
     NoQuorum {
         /// The height.
@@ -80,6 +85,7 @@ impl std::fmt::Display for SimError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             SimError::Divergence { height } => write!(f, "nodes disagree on the state hash after height {height}"),
+            SimError::UntrackedChange { height } => write!(f, "after height {height} the store differs from a full rewrite of the state: a change escaped the engine's tracking"),
             SimError::NoQuorum { height } => write!(f, "less than 2/3 of voting power extended at height {height}"),
             SimError::NoProposal { height } => write!(f, "no proposal accepted at height {height} within 10 rounds"),
         }
@@ -121,6 +127,8 @@ pub struct Network {
     pub apply_time: BTreeMap<u64, std::time::Duration>,
     /// Longest ExtendVote (one validator) per height.
     pub extend_time: BTreeMap<u64, std::time::Duration>,
+    /// Per height: the proposer's aggregation of the signatures in its proposal (the last round's).
+    pub prepare_time: BTreeMap<u64, std::time::Duration>,
     shared: bool,
 }
 
@@ -158,7 +166,7 @@ impl Network {
         let genesis = EngineState::genesis(&config.chain_id, config.params.clone(), validators.clone());
         let mut states = Vec::with_capacity(total);
         for n in &mut nodes {
-            genesis.save(&mut n.store);
+            genesis.save_all(&mut n.store);
             if !config.shared_state || states.is_empty() {
                 states.push(genesis.clone());
             }
@@ -184,6 +192,7 @@ impl Network {
             restarts: Vec::new(),
             apply_time: BTreeMap::new(),
             extend_time: BTreeMap::new(),
+            prepare_time: BTreeMap::new(),
             shared: config.shared_state,
         }
     }
@@ -372,7 +381,9 @@ impl Network {
                 }
             }
             let exts: Vec<(Vec<u8>, Vec<u8>)> = payload.iter().map(|(a, e, _)| (a.clone(), e.clone())).collect();
+            let started = std::time::Instant::now();
             let mut aggregates = tss_engine::proposal::aggregate_signatures(&self.states[self.state_index(proposer)], &exts);
+            self.prepare_time.insert(h, started.elapsed());
             aggregates.extend(stuffed);
             let aggregates_ok = tss_engine::proposal::check_aggregates(self.state(), &aggregates).is_ok();
             if aggregates_ok && self.process_proposal(&payload, &extending_set) {
@@ -398,6 +409,7 @@ impl Network {
         let input = BlockInput { height: h, extensions: exts, aggregates, requests: inputs.requests, membership: inputs.membership, rotate_network_key: inputs.rotate, params: inputs.params, freeze: inputs.freeze };
         let mut outputs = Vec::with_capacity(self.nodes.len());
         let mut hashes = Vec::with_capacity(self.nodes.len());
+        let check_saves = !self.shared;
         for (k, (node, state)) in self.nodes.iter_mut().zip(self.states.iter_mut()).enumerate() {
             let started = std::time::Instant::now();
             outputs.push(state.apply(&input));
@@ -405,7 +417,16 @@ impl Network {
                 self.apply_time.insert(h, started.elapsed());
             }
             state.save(&mut node.store);
-            hashes.push(state_hash(&node.store, PREFIX));
+            let hash = state_hash(&node.store, PREFIX);
+            if check_saves {
+                // The incremental save must leave exactly what a full rewrite would.
+                let mut full = tss_engine::store::MemStore::default();
+                state.save_all(&mut full);
+                if state_hash(&full, PREFIX) != hash {
+                    return Err(SimError::UntrackedChange { height: h });
+                }
+            }
+            hashes.push(hash);
         }
         if hashes.windows(2).any(|w| w[0] != w[1]) || outputs.windows(2).any(|w| w[0] != w[1]) {
             return Err(SimError::Divergence { height: h });

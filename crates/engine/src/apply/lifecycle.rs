@@ -70,8 +70,8 @@ impl Apply<'_> {
     pub(super) fn schedule(&mut self) {
         let h = self.height;
         let n = self.state.meta.validators.len();
-        if let std::collections::btree_map::Entry::Vacant(slot) = self.state.keysets.entry(NETWORK_KEYSET) {
-            slot.insert(Keyset { owner: Owner::Network, generations: BTreeMap::new(), current: None, created_by: None, threshold: None, frozen: false });
+        if !self.state.keysets.contains_key(&NETWORK_KEYSET) {
+            self.state.keysets.insert(NETWORK_KEYSET, Keyset { owner: Owner::Network, generations: BTreeMap::new(), current: None, created_by: None, threshold: None, frozen: false });
             self.start_dkg(NETWORK_KEYSET, self.state.meta.params.threshold(n));
             return;
         }
@@ -272,17 +272,35 @@ impl Apply<'_> {
                 SessionKind::Dkg => None,
             })
             .collect();
+        let retires = |generation: &crate::state::Generation| generation.retire_at.is_some_and(|r| h >= r);
+        let keeps_epoch = |id: KeysetId, g: u32, current: Option<u64>, e: u64, active_from: u64| {
+            Some(e) >= current || active_from > h || in_use.contains(&(id, g, e)) || sessions_need.contains(&(id, g, e))
+        };
+        // Found read-only first, so that only the keysets that change are written.
+        let changing: Vec<KeysetId> = self
+            .state
+            .keysets
+            .iter()
+            .filter(|(id, keyset)| {
+                keyset.generations.iter().any(|(g, generation)| {
+                    let current = generation.epoch_at(h + 1).map(|(n, _)| n);
+                    retires(generation)
+                        || generation.epochs.iter().any(|(e, key)| !keeps_epoch(**id, *g, current, *e, key.active_from))
+                        || generation.repairs.keys().any(|(e, _)| !generation.epochs.contains_key(e))
+                })
+            })
+            .map(|(id, _)| *id)
+            .collect();
         let mut retired = Vec::new();
-        for (id, keyset) in self.state.keysets.iter_mut() {
+        for id in changing {
+            let Some(keyset) = self.state.keysets.get_mut(&id) else { continue };
             keyset.generations.retain(|g, generation| {
-                if generation.retire_at.is_some_and(|r| h >= r) {
-                    retired.push((*id, *g));
+                if retires(generation) {
+                    retired.push((id, *g));
                     return false;
                 }
                 let current = generation.epoch_at(h + 1).map(|(n, _)| n);
-                generation.epochs.retain(|e, key| {
-                    Some(*e) >= current || key.active_from > h || in_use.contains(&(*id, *g, *e)) || sessions_need.contains(&(*id, *g, *e))
-                });
+                generation.epochs.retain(|e, key| keeps_epoch(id, *g, current, *e, key.active_from));
                 let epochs = &generation.epochs;
                 generation.repairs.retain(|(e, _), _| epochs.contains_key(e));
                 true

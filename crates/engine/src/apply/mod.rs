@@ -9,7 +9,7 @@ mod requests;
 mod sessions;
 mod transport;
 
-pub(crate) use requests::signing_key;
+pub(crate) use requests::derivation_tweak;
 pub use requests::{derived_public_key, effective_context};
 
 use crate::context::{identifier, key_of};
@@ -86,7 +86,7 @@ impl Apply<'_> {
     pub(crate) fn blame(&mut self, key: &ParticipantKey, reason: BlameReason) {
         let address = self.state.validator(key).map(|v| v.address.clone()).unwrap_or_else(|| key.to_vec());
         tracing::debug!(height = self.height, reason = ?reason, "blame");
-        *self.state.blame.entry(address.clone()).or_default().entry(reason).or_insert(0) += 1;
+        *self.state.blame.entry_or_default(address.clone()).entry(reason).or_insert(0) += 1;
         self.out.events.push(Event::Blame { validator: address, reason });
     }
 
@@ -111,7 +111,9 @@ impl EngineState {
         a.apply_acks(routed.acks);
         a.apply_repair_shares(routed.repair_shares);
         for signer in &routed.withdrawn_nonces {
-            a.state.nonces.remove(signer);
+            if let Some(pool) = a.state.nonces.get_mut(signer) {
+                pool.clear();
+            }
         }
         a.apply_nonces(routed.nonces);
         a.apply_signature_shares(routed.signature_shares);
@@ -187,15 +189,28 @@ impl Apply<'_> {
     /// commitment is validated here, at publication, so that a malformed one can never be
     /// drawn into a signer set and stall the honest signers beside it: a batch with any
     /// malformed commitment is refused whole and its author blamed.
+    ///
+    /// The checks (one decompression per point, about 42,000 points per block at 64 validators
+    /// and 500 signatures) run on all cores; each batch's verdict depends on its bytes alone.
+    /// Pools keep the published bytes: [`crate::signing::attempt_package`] reads them back the
+    /// same way.
     fn apply_nonces(&mut self, nonces: Vec<(ParticipantKey, Vec<[u8; 64]>)>) {
+        use rayon::prelude::*;
         let target = self.state.meta.params.nonce_pool_target;
-        for (sender, commitments) in nonces {
-            let Some(signer) = crate::context::id_of(&sender) else { continue };
-            if commitments.iter().any(|c| tss_crypto::sign::NonceCommitment::from_raw(signer, c).is_err()) {
+        let valid: Vec<Option<bool>> = nonces
+            .par_iter()
+            .map(|(sender, commitments)| {
+                let signer = crate::context::id_of(sender)?;
+                Some(commitments.par_iter().all(|c| tss_crypto::sign::NonceCommitment::from_published(signer, c).is_ok()))
+            })
+            .collect();
+        for ((sender, commitments), valid) in nonces.into_iter().zip(valid) {
+            let Some(valid) = valid else { continue };
+            if !valid {
                 self.blame(&sender, BlameReason::InvalidNonceCommitment);
                 continue;
             }
-            let pool = self.state.nonces.entry(sender).or_default();
+            let pool = self.state.nonces.entry_or_default(sender);
             let mut known: BTreeSet<[u8; 64]> = pool.iter().copied().collect();
             for c in commitments {
                 if pool.len() >= target {

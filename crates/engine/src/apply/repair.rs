@@ -11,7 +11,7 @@
 use super::{Apply, BySession};
 use crate::context::{identifier, key_of};
 use crate::state::{SessionKind, SessionStatus};
-use crate::types::{Event, KeysetId, ParticipantKey, Validator};
+use crate::types::{Event, KeysetId, ParticipantKey, SessionNumber, Validator};
 use tss_crypto::transport::SEALED_SCALAR_LEN;
 
 /// A repair request from an extension: (sender, keyset, generation, epoch).
@@ -100,16 +100,21 @@ impl Apply<'_> {
     pub(super) fn progress_repairs(&mut self) {
         let h = self.height;
         let mut ended = Vec::new();
-        for (number, s) in self.state.sessions.iter_mut() {
-            let SessionStatus::Delivering { qualified, until } = &s.status else { continue };
-            if s.contributions.len() < s.recipients.len() && h < *until {
-                continue;
-            }
+        let due: Vec<SessionNumber> = self
+            .state
+            .sessions
+            .iter()
+            .filter(|(_, s)| matches!(&s.status, SessionStatus::Delivering { until, .. } if s.contributions.len() >= s.recipients.len() || h >= *until))
+            .map(|(number, _)| *number)
+            .collect();
+        for number in due {
+            let Some(s) = self.state.sessions.get_mut(&number) else { continue };
+            let SessionStatus::Delivering { qualified, .. } = &s.status else { continue };
             let target = match &s.kind {
                 SessionKind::Repair { target, .. } => target.address.clone(),
                 _ => Vec::new(),
             };
-            ended.push(Event::RepairDelivered { session: *number, validator: target, keyset: s.keyset, contributions: s.contributions.len() });
+            ended.push(Event::RepairDelivered { session: number, validator: target, keyset: s.keyset, contributions: s.contributions.len() });
             s.status = SessionStatus::Delivered { at: h, qualified: qualified.clone() };
         }
         for e in ended {
