@@ -52,11 +52,20 @@ struct Inner {
     mempool: tss_app::Mempool,
     /// The contract host.
     host: tss_wasm::Host,
+    /// The engine's output of the last finalized block (for the in-process devnet's reports).
+    last_output: Option<tss_engine::BlockOutput>,
 }
 
 impl App {
     /// Opens the application over a chain database and a secret store.
     pub fn new(db: ChainDb, store: SecretStore, local: LocalSecrets, metrics: Arc<Metrics>, host: tss_wasm::Host) -> anyhow::Result<Self> {
+        let rng = ChaCha20Rng::from_rng(rand_core::OsRng).map_err(|e| anyhow::anyhow!("no OS randomness: {e}"))?;
+        Self::with_rng(db, store, local, metrics, host, rng)
+    }
+
+    /// [`App::new`] drawing its randomness (nonces, dealings) from `rng`: the devnet seeds it so
+    /// that one seed gives one run. A node serving a real chain uses [`App::new`].
+    pub fn with_rng(db: ChainDb, store: SecretStore, local: LocalSecrets, metrics: Arc<Metrics>, host: tss_wasm::Host, rng: ChaCha20Rng) -> anyhow::Result<Self> {
         let state = EngineState::load(&db).map_err(|e| anyhow::anyhow!("{e}"))?;
         let (finalized, app_hash) = db.last_commit();
         let local = match &state {
@@ -66,8 +75,18 @@ impl App {
             }
             None => Some(local),
         };
-        let rng = ChaCha20Rng::from_rng(rand_core::OsRng).map_err(|e| anyhow::anyhow!("no OS randomness: {e}"))?;
-        Ok(Self { inner: Arc::new(Mutex::new(Inner { db, state, local, store, rng, app_hash, finalized, uncommitted: false, mempool: tss_app::Mempool::default(), host })), metrics })
+        let inner = Inner { db, state, local, store, rng, app_hash, finalized, uncommitted: false, mempool: tss_app::Mempool::default(), host, last_output: None };
+        Ok(Self { inner: Arc::new(Mutex::new(inner)), metrics })
+    }
+
+    /// Reads the engine state as of the last finalized block (`None` before genesis).
+    pub fn engine<R>(&self, read: impl FnOnce(&EngineState) -> R) -> Option<R> {
+        self.lock().state.as_ref().map(read)
+    }
+
+    /// The engine's output of the last finalized block.
+    pub fn last_output(&self) -> Option<tss_engine::BlockOutput> {
+        self.lock().last_output.clone()
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -471,6 +490,7 @@ impl Application for App {
             }
         }
         self.metrics.record_block(&out, started.elapsed());
+        inner.last_output = Some(out);
         let app_hash = inner.app_hash(height);
         inner.app_hash = app_hash.clone();
         inner.finalized = i64::try_from(height).unwrap_or(i64::MAX);

@@ -4,6 +4,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod devnet;
 pub mod genesis;
 pub mod glue;
 pub mod keyring;

@@ -3,7 +3,6 @@
 // built together at construction and never resized.
 #![allow(clippy::indexing_slicing)]
 
-pub mod devnet;
 mod faults;
 mod network;
 mod node;

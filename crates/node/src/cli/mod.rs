@@ -49,7 +49,8 @@ pub enum Command {
         #[arg(long)]
         home: PathBuf,
     },
-    /// Run a local network of validators in one process (no CometBFT needed).
+    /// Run a local network of validators in one process: each node is the application `start`
+    /// serves, driven in CometBFT's order (no CometBFT needed).
     Devnet {
         /// Number of validators, 1 to 64.
         #[arg(long, default_value_t = 4)]
@@ -116,8 +117,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ShowTransportKey { home } => node::show_transport_key(&home),
         Command::Start { home } => node::start(&home),
         Command::Devnet { validators, blocks, seed, json } => {
-            let opts = tss_sim::devnet::DevnetOptions { validators, blocks, seed, json };
-            tss_sim::devnet::run(&opts, &mut std::io::stdout()).map_err(|e| anyhow::anyhow!(e))
+            let opts = crate::devnet::DevnetOptions { validators, blocks, seed, json };
+            crate::devnet::run(&opts, &mut std::io::stdout()).map_err(|e| anyhow::anyhow!(e))
         }
         Command::Keys { cmd, keyring } => keys::run(cmd, &keyring),
         Command::Keygen { out, prefix } => keys::keygen(&out, &prefix),

@@ -1,11 +1,14 @@
-//! `mpcd devnet --json`: one vocabulary (a "type" on every line, bytes as hex, never arrays of
-//! numbers), the same reports as the text output line for line, and a committed schema.
+//! `mpcd devnet`: real node applications driven in CometBFT's order run the whole lifecycle
+//! (a DKG, refreshes, a join by transaction, a governance rotation, signatures and decryptions)
+//! and say so; `--json` is one vocabulary (a "type" on every line, bytes as hex, never arrays of
+//! numbers), the same reports as the text output line for line, with a committed schema; one
+//! seed gives one run.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
-use tss_sim::devnet::{run, DevnetOptions};
+use mpcd::devnet::{run, DevnetOptions, BLOCKS_RANGE, VALIDATORS_RANGE};
 
 const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/devnet-schema.txt");
 
@@ -60,7 +63,7 @@ fn number_array(v: &Value) -> bool {
 
 /// The schema of every kind of line the devnet prints matches the committed file: a field
 /// renamed, added or removed fails here. After an intended change, regenerate the file with
-/// `UPDATE_GOLDEN=1 cargo test -p tss-sim --test devnet_json` and review its diff.
+/// `UPDATE_GOLDEN=1 cargo test -p mpcd --test devnet` and review its diff.
 #[test]
 fn devnet_json_schema_matches_the_golden_file() {
     let schemas: BTreeSet<String> = json_lines().iter().map(schema).collect();
@@ -104,11 +107,18 @@ fn devnet_json_has_hex_bytes_every_kind_of_report_and_a_summary_that_counts_them
     assert!(changed.iter().any(|c| c["joined"].as_array().unwrap().contains(&join[0]["validator"])), "{changed:?}");
     assert_eq!(summary["validators"], 5);
 
-    // The rotation ordered happened: a second generation (generations count from 0) of the
-    // network key, now current.
-    let rotation = of_type("rotation_ordered");
+    // The rotation governance voted for happened when the proposal said: a second generation
+    // (generations count from 0) of the network key, now current.
+    let rotation = of_type("rotation_proposed");
     assert_eq!(rotation.len(), 1);
+    let ended = of_type("proposal_ended");
+    assert_eq!((ended.len(), &ended[0]["proposal"], &ended[0]["status"]), (1, &rotation[0]["proposal"], &"passed".into()), "{ended:?}");
     assert_eq!(of_type("rotation_scheduled")[0]["height"], rotation[0]["at"]);
+    // The join came from the full node's create-validator, at the height announced.
+    let handover = changed.iter().find(|c| c["joined"].as_array().unwrap().contains(&join[0]["validator"])).unwrap();
+    assert!(handover["height"].as_u64().unwrap() >= join[0]["at"].as_u64().unwrap(), "{handover}");
+    assert!(of_type("session_started").iter().any(|s| s["kind"] == "reshare" && s["height"] == join[0]["at"]), "no reshare at the join's height");
+    assert!(of_type("tx_failed").is_empty());
     let rotated = of_type("session_completed").into_iter().find(|s| s["key"] == "network" && s["generation"] == 1).unwrap();
     assert_eq!(summary["network_key"], rotated["group_key"]);
     assert_eq!(summary["network_key_generation"], 1);
@@ -150,7 +160,8 @@ fn devnet_text_and_json_report_the_same_things_line_for_line() {
         let checks: &[(&str, &str)] = &[
             ("blame", "blame"),
             ("join_scheduled", "will join"),
-            ("rotation_ordered", "rotation"),
+            ("rotation_proposed", "rotate the network key"),
+            ("proposal_ended", "governance proposal"),
             ("validator_set_changed", "handover complete"),
             ("request_accepted", "accepted"),
         ];
@@ -168,7 +179,7 @@ fn devnet_text_and_json_report_the_same_things_line_for_line() {
     }
     // The first signature says whose derived key it is and that a rotation changes it.
     let first = text.iter().find(|l| l.contains(" signed: ")).unwrap();
-    assert!(first.contains("under wallet-contract's derived key") && first.contains("network key + context solana/0; it changes when the network key rotates"), "{first}");
+    assert!(first.contains("under wallet's derived key") && first.contains("network key + context solana/0; it changes when the network key rotates"), "{first}");
     assert!(text.iter().any(|l| l.contains("network key ") && l.contains(" created")));
     assert!(text.iter().any(|l| l.contains("network key rotated to ")));
 }
@@ -184,6 +195,45 @@ fn devnet_refuses_out_of_range_flags_naming_the_range() {
         let e = err(validators, 40);
         assert!(e.starts_with("--validators must be between 1 and 64"), "{e}");
     }
-    assert_eq!(tss_sim::devnet::BLOCKS_RANGE, 30..=1000);
-    assert_eq!(tss_sim::devnet::VALIDATORS_RANGE, 1..=64);
+    assert_eq!(BLOCKS_RANGE, 30..=1000);
+    assert_eq!(VALIDATORS_RANGE, 1..=64);
+}
+
+#[test]
+fn devnet_runs_the_lifecycle_and_reports_each_step() {
+    for step in ["dkg started", "refresh started", "reshare started", "handover complete", "rotation scheduled (governance)", "signed:", "decrypted:", "every node agreed on the app hash"] {
+        assert!(text().contains(step), "missing {step:?} in:\n{}", text());
+    }
+    assert!(text().contains("0 failed requests, 0 blame events"), "{}", text());
+}
+
+/// Every signature the devnet reports verifies under the key it names.
+#[test]
+fn devnet_signatures_verify_under_the_key_they_name() {
+    let signatures: Vec<&Value> = json_lines().iter().filter(|l| l["outcome"] == "signature").collect();
+    assert!(!signatures.is_empty());
+    for s in signatures {
+        let key: [u8; 32] = hex_decode(s["public_key"].as_str().unwrap()).try_into().unwrap();
+        let sig = ed25519_dalek::Signature::from_slice(&hex_decode(s["signature"].as_str().unwrap())).unwrap();
+        ed25519_dalek::VerifyingKey::from_bytes(&key).unwrap().verify_strict(s["message"].as_str().unwrap().as_bytes(), &sig).unwrap();
+    }
+}
+
+/// The nodes draw their randomness from the seed: the same seed gives the same run, another
+/// seed another network key.
+#[test]
+fn devnet_runs_are_reproducible_from_their_seed() {
+    let run_with = |seed| {
+        let mut out = Vec::new();
+        run(&DevnetOptions { validators: 2, blocks: 30, seed, json: true }, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    let (a, b, c) = (run_with(7), run_with(7), run_with(8));
+    assert_eq!(a, b);
+    let key = |s: &str| s.lines().last().map(|l| serde_json::from_str::<Value>(l).unwrap()["network_key"].clone()).unwrap();
+    assert_ne!(key(&a), key(&c));
+}
+
+fn hex_decode(s: &str) -> Vec<u8> {
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
 }
