@@ -119,6 +119,13 @@ fn devnet_json_has_hex_bytes_every_kind_of_report_and_a_summary_that_counts_them
     assert!(handover["height"].as_u64().unwrap() >= join[0]["at"].as_u64().unwrap(), "{handover}");
     assert!(of_type("session_started").iter().any(|s| s["kind"] == "reshare" && s["height"] == join[0]["at"]), "no reshare at the join's height");
     assert!(of_type("tx_failed").is_empty());
+    // Every session started is accounted for: completed, or failed with a reason (a refresh the
+    // join's reshare superseded says so), unless it started in the last blocks.
+    for started in of_type("session_started") {
+        let n = &started["session"];
+        let ended = body.iter().any(|l| (l["type"] == "session_completed" || l["type"] == "session_failed") && l["session"] == *n);
+        assert!(ended || started["height"].as_u64().unwrap() + 4 > 40, "session {n} started and never ended: {started}");
+    }
     let rotated = of_type("session_completed").into_iter().find(|s| s["key"] == "network" && s["generation"] == 1).unwrap();
     assert_eq!(summary["network_key"], rotated["group_key"]);
     assert_eq!(summary["network_key_generation"], 1);

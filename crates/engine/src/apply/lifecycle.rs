@@ -154,10 +154,13 @@ impl Apply<'_> {
                 Some((*id, g, k.generations.get(&g)?.latest_epoch()?.0))
             })
             .collect();
-        // Sessions in flight on these keys are abandoned: the handover supersedes them.
-        for s in self.state.sessions.values_mut() {
-            if s.status == SessionStatus::Collecting && !s.handover && s.kind != SessionKind::Dkg {
+        // Sessions in flight on these keys are abandoned: the handover supersedes them (its
+        // reshare gives new shares too), and the event says so.
+        let superseded: Vec<u64> = self.state.sessions.iter().filter(|(_, s)| s.status == SessionStatus::Collecting && !s.handover && s.kind != SessionKind::Dkg).map(|(n, _)| *n).collect();
+        for number in superseded {
+            if let Some(s) = self.state.sessions.get_mut(&number) {
                 s.status = SessionStatus::Failed { at: self.height };
+                self.out.events.push(Event::SessionFailed { session: number, reason: "superseded by the handover's reshare, which gives new shares too".into() });
             }
         }
         let t = self.state.meta.params.threshold(next.len());
