@@ -51,9 +51,9 @@ pub struct Member {
     pub address: Vec<u8>,
     /// The node application.
     pub app: App,
-    /// A copy of its local secrets as created, for the registration a join needs (its transport
-    /// key and proof of possession; the live copy is inside `app`).
-    pub local: LocalSecrets,
+    /// Its X25519 transport key and a proof of possession bound to the chain and this validator:
+    /// what genesis and a `create-validator` register (the secret stays inside `app`).
+    pub registration: ([u8; 32], [u8; tss_crypto::transport::POSSESSION_PROOF_LEN]),
     _dir: tempfile::TempDir,
 }
 
@@ -154,7 +154,7 @@ fn time(height: u64) -> Timestamp {
     Timestamp { seconds: GENESIS_TIME + i64::try_from(height).unwrap_or(0), nanos: 0 }
 }
 
-fn member(name: String, rng: &mut ChaCha20Rng) -> Result<Member, ChainError> {
+fn member(name: String, chain_id: &str, rng: &mut ChaCha20Rng) -> Result<Member, ChainError> {
     let setup = |why: String| ChainError::Setup { node: name.clone(), why };
     let mut seed = [0u8; 32];
     rng.fill_bytes(&mut seed);
@@ -168,9 +168,9 @@ fn member(name: String, rng: &mut ChaCha20Rng) -> Result<Member, ChainError> {
     store.write(&local.to_bytes()).map_err(|e| setup(e.to_string()))?;
     let db = ChainDb::open(&dir.path().join("data"), 0).map_err(|e| setup(e.to_string()))?;
     let host = tss_wasm::Host::open(&dir.path().join("wasm")).map_err(setup)?;
-    let copy = LocalSecrets::from_bytes(&local.to_bytes(), None).map_err(|e| setup(e.to_string()))?;
+    let registration = local.transport_registration(chain_id, rng);
     let app = App::with_rng(db, store, local, Arc::new(Metrics::default()), host, ChaCha20Rng::seed_from_u64(rng.next_u64())).map_err(|e| setup(e.to_string()))?;
-    Ok(Member { name, consensus, address, app, local: copy, _dir: dir })
+    Ok(Member { name, consensus, address, app, registration, _dir: dir })
 }
 
 impl LocalChain {
@@ -179,10 +179,10 @@ impl LocalChain {
     pub fn nodes(chain_id: &str, validators: usize, full_nodes: usize, rng: &mut ChaCha20Rng) -> Result<Self, ChainError> {
         let mut members = Vec::with_capacity(validators + full_nodes);
         for i in 0..validators {
-            members.push(member(format!("validator-{i}"), rng)?);
+            members.push(member(format!("validator-{i}"), chain_id, rng)?);
         }
         for i in 0..full_nodes {
-            members.push(member(format!("full-node-{i}"), rng)?);
+            members.push(member(format!("full-node-{i}"), chain_id, rng)?);
         }
         Ok(Self { members, chain_id: chain_id.to_owned(), height: 0, validators, sets: BTreeMap::new(), last_votes: Vec::new(), mempool: Vec::new() })
     }
@@ -205,7 +205,7 @@ impl LocalChain {
                 "name": m.name,
             })).collect::<Vec<_>>(),
             "app_state": {
-                "transport_keys": genesis_validators.clone().map(|m| (hex::encode(&m.address), Value::String(hex::encode(m.local.transport_public())))).collect::<serde_json::Map<_, _>>(),
+                "transport_keys": genesis_validators.clone().map(|m| (hex::encode(&m.address), Value::String(hex::encode(m.registration.0)))).collect::<serde_json::Map<_, _>>(),
                 "params": spec.params,
                 "app_params": spec.app_params,
                 "accounts": spec.accounts.iter().map(|(a, amount)| (a.clone(), Value::String(amount.to_string()))).collect::<serde_json::Map<_, _>>(),

@@ -214,7 +214,7 @@ pub fn run(opts: &DevnetOptions, sink: &mut dyn std::io::Write) -> Result<(), St
         if !scheduled {
             scheduled = true;
             if let (Some(m), Some(op)) = (chain.members.get(joiner), operators.get_mut(joiner)) {
-                let (transport, proof) = m.local.transport_registration(CHAIN_ID, &mut rng);
+                let (transport, proof) = m.registration;
                 let bond = app_params.staking.min_self_bond;
                 let msg = Msg::CreateValidator { consensus_key: m.consensus.verifying_key().to_bytes(), transport, transport_proof: proof.to_vec(), self_bond: bond, moniker: m.name.clone() };
                 let tx = op.sign(&app_params, validators, msg);
