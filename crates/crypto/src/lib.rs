@@ -4,6 +4,7 @@ pub mod committee;
 pub mod complaint;
 pub mod dealing;
 pub mod decrypt;
+pub mod decrypt_batch;
 pub mod dleq;
 pub mod encrypt;
 pub mod error;

@@ -61,6 +61,23 @@ impl Transcript {
         Scalar::from_bytes_mod_order(bytes)
     }
 
+    /// A deterministic stream of challenges (for many random-linear-combination coefficients
+    /// at the cost of one hash): ChaCha20 seeded from this transcript and `label`, separated
+    /// from appended fields and from [`Self::challenge_u128`] by its own marker.
+    pub fn challenge_rng(&self, label: &'static [u8]) -> ChaCha20Rng {
+        let mut h = self.0.clone();
+        h.update(u64::MAX.to_le_bytes());
+        h.update(b"challenge-stream");
+        h.update((label.len() as u64).to_le_bytes());
+        h.update(label);
+        let digest = h.finalize();
+        let mut seed = [0u8; 32];
+        for (s, d) in seed.iter_mut().zip(digest.iter()) {
+            *s = *d;
+        }
+        ChaCha20Rng::from_seed(seed)
+    }
+
     /// A hedged random generator for a prover's nonces: seeded from this transcript (what is
     /// being proven, in which session, by whom), the prover's secret and 32 fresh bytes of
     /// `rng`. A repeated or weak `rng` (a restored VM snapshot) then repeats a nonce only for

@@ -5,7 +5,8 @@
 //! cargo run --release -p tss-sim --example report -- --validators 4,16,64 [--throughput 64:500:6]
 //! ```
 //! `--throughput N:R:B` runs N validators with R signature requests per block for B blocks and
-//! reports completions per block in steady state. Output is Markdown, ready for BENCHMARKS.md.
+//! reports completions per block in steady state; `--decrypt-throughput N:R:B` does the same
+//! with public decryption requests. Output is Markdown, ready for BENCHMARKS.md.
 
 use std::time::Duration;
 use tss_engine::types::{Event, Membership, Request, RequestInput};
@@ -99,17 +100,37 @@ fn report(n: usize) -> Result<String, String> {
     ))
 }
 
-fn throughput(n: usize, per_block: usize, blocks: u64) -> Result<String, String> {
+/// What the load is made of.
+#[derive(Clone, Copy)]
+enum Load {
+    Signatures,
+    Decryptions,
+}
+
+fn throughput(load: Load, n: usize, per_block: usize, blocks: u64) -> Result<String, String> {
     let params = Params { nonce_pool_target: 4 * per_block, nonce_batch: 2 * per_block, epoch_length: 100_000, ..Params::default() };
     let mut net = Network::new(SimConfig { params, shared_state: true, ..SimConfig::new(n, 7) });
     eprintln!("throughput n = {n}: genesis and nonce pools");
     net.run_until(20, |x| x.network_key().is_some()).map_err(|e| e.to_string())?;
     net.run(4).map_err(|e| e.to_string())?;
     let start = net.height + 1;
+    let key = net.network_key().ok_or("no key")?;
+    let enc = tss_crypto::encrypt::EncryptionKey::from_bytes(key, 0).ok_or("bad key")?;
+    let label = tss_crypto::encrypt::owned_label(b"load", b"/1").ok_or("label")?;
+    let mut rng = <rand_chacha::ChaCha20Rng as rand_core::SeedableRng>::seed_from_u64(2);
     for b in 0..blocks {
         let h = start + b;
         for i in 0..per_block {
-            net.at(h).requests.push(sign(b"load", &[(b % 256) as u8, (i % 256) as u8, (i / 256) as u8]));
+            let tag = [(b % 256) as u8, (i % 256) as u8, (i / 256) as u8];
+            let request = match load {
+                Load::Signatures => sign(b"load", &tag),
+                Load::Decryptions => {
+                    let ct = tss_crypto::encrypt::encrypt(&enc, &label, &tag, &mut rng).map_err(|e| e.to_string())?;
+                    let request = Request::Decrypt { keyset: 0, ciphertext: tss_crypto::Encode::to_bytes(&ct), delivery: tss_engine::types::Delivery::Public };
+                    RequestInput { requester: b"load".to_vec(), request }
+                }
+            };
+            net.at(h).requests.push(request);
         }
     }
     let mut done_per_block = Vec::new();
@@ -117,7 +138,7 @@ fn throughput(n: usize, per_block: usize, blocks: u64) -> Result<String, String>
         let out = net.step().map_err(|e| e.to_string())?;
         let ok = out.events.iter().filter(|e| matches!(e, Event::RequestFinished { ok: true, .. })).count();
         let failed = out.events.iter().filter(|e| matches!(e, Event::RequestFinished { ok: false, .. })).count();
-        eprintln!("  height {}: {ok} signatures, {failed} failures", net.height);
+        eprintln!("  height {}: {ok} completed, {failed} failures", net.height);
         done_per_block.push((net.height, ok, failed));
     }
     let steady: Vec<usize> = done_per_block.iter().filter(|(h, _, _)| *h >= start + 2 && *h < start + blocks).map(|(_, ok, _)| *ok).collect();
@@ -138,19 +159,20 @@ fn throughput(n: usize, per_block: usize, blocks: u64) -> Result<String, String>
 
 fn main() {
     let mut sizes = vec![4usize, 16];
-    let mut load: Option<(usize, usize, u64)> = None;
+    let mut load: Option<(Load, usize, usize, u64)> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--validators" => sizes = args.next().unwrap_or_default().split(',').filter_map(|s| s.parse().ok()).collect(),
-            "--throughput" => {
+            "--throughput" | "--decrypt-throughput" => {
+                let kind = if a == "--throughput" { Load::Signatures } else { Load::Decryptions };
                 let v: Vec<u64> = args.next().unwrap_or_default().split(':').filter_map(|s| s.parse().ok()).collect();
                 if let [n, r, b] = v[..] {
-                    load = Some((n as usize, r as usize, b));
+                    load = Some((kind, n as usize, r as usize, b));
                 }
             }
             _ => {
-                eprintln!("usage: report [--validators 4,16,64] [--throughput N:REQUESTS_PER_BLOCK:BLOCKS]");
+                eprintln!("usage: report [--validators 4,16,64] [--throughput | --decrypt-throughput N:REQUESTS_PER_BLOCK:BLOCKS]");
                 std::process::exit(2);
             }
         }
@@ -163,10 +185,14 @@ fn main() {
             Err(e) => println!("| {n} | failed: {e} |"),
         }
     }
-    if let Some((n, r, b)) = load {
-        println!("\n| n | requests per block | signatures completed per block (steady state, min) | largest extension (bytes) | FinalizeBlock ms (median) | slowest ExtendVote ms (median) | PrepareProposal aggregation ms (median) |");
+    if let Some((kind, n, r, b)) = load {
+        let what = match kind {
+            Load::Signatures => "signatures",
+            Load::Decryptions => "decryptions",
+        };
+        println!("\n| n | requests per block | {what} completed per block (steady state, min) | largest extension (bytes) | FinalizeBlock ms (median) | slowest ExtendVote ms (median) | PrepareProposal aggregation ms (median) |");
         println!("|---|---|---|---|---|---|---|");
-        match throughput(n, r, b) {
+        match throughput(kind, n, r, b) {
             Ok(row) => println!("{row}"),
             Err(e) => println!("| {n} | {r} | failed: {e} |"),
         }
