@@ -116,13 +116,20 @@ pub fn decryption_batch<R: RngCore + CryptoRng>(bases: &[&ShareBase], share: &Ke
         return Err(Error::InvalidCiphertext("too many ciphertexts for one batch"));
     }
     let y = public.verifying_share(&share.id).ok_or(Error::UnknownParticipant(share.id))?;
-    let points: Vec<EdwardsPoint> = bases.iter().map(|b| b.point * share.secret).collect();
+    let points: Vec<EdwardsPoint> = {
+        use rayon::prelude::*;
+        let secret = &share.secret;
+        bases.par_iter().map(|b| b.point * secret).collect()
+    };
     Ok(prove(share.id, y, &share.secret, bases, points, rng))
 }
 
 /// The proof over given shares (honest: `points[j] = secret * bases[j]`).
 fn prove<R: RngCore + CryptoRng>(holder: Identifier, y: &CanonicalPoint, secret: &Scalar, bases: &[&ShareBase], points: Vec<EdwardsPoint>, rng: &mut R) -> DecryptionBatch {
-    let encodings: Vec<[u8; 32]> = points.iter().map(|p| p.compress().to_bytes()).collect();
+    let encodings: Vec<[u8; 32]> = {
+        use rayon::prelude::*;
+        points.par_iter().map(|p| p.compress().to_bytes()).collect()
+    };
     let t = statement(&holder, y, bases, &encodings);
     let rho = coefficients(&t, bases.len());
     let e_star = EdwardsPoint::vartime_multiscalar_mul(&rho, bases.iter().map(|b| b.point));

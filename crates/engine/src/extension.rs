@@ -14,6 +14,8 @@ pub const EXTENSION_TAG: u8 = 0x20;
 pub const NONCE_COMMITMENT_LEN: usize = 64;
 const MAX_ITEMS: usize = 4096;
 const MAX_NESTED: usize = 256 * 1024;
+/// Most bytes of a decryption batch's request bitmap (a span of 65,536 request numbers).
+pub const MAX_BITMAP: usize = 8192;
 
 /// One contribution.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -87,15 +89,57 @@ pub enum Item {
         /// The share `z_i`.
         share: [u8; 32],
     },
-    /// A decryption share (public or re-encryption) for a request's attempt.
-    DecryptionShare {
+    /// A re-encryption share (private delivery) for a request's attempt.
+    ReencryptionShare {
         /// The request.
         request: u64,
         /// The attempt.
         attempt: u32,
-        /// `DecryptionShare` or `ReencryptionShare` wire bytes.
+        /// `ReencryptionShare` wire bytes.
         share: Vec<u8>,
     },
+    /// This validator's public decryption shares of many requests under one key set, with one
+    /// proof (`tss_crypto::decrypt_batch`).
+    DecryptionBatch {
+        /// The keyset.
+        keyset: u64,
+        /// The key generation.
+        generation: u32,
+        /// The epoch whose shares were used.
+        epoch: u64,
+        /// The first request number the bitmap covers.
+        first_request: u64,
+        /// Bit `k` (least significant first) is set when the batch has a share for request
+        /// `first_request + k`; the shares are in request order.
+        present: Vec<u8>,
+        /// `DecryptionBatch` wire bytes.
+        batch: Vec<u8>,
+    },
+}
+
+/// The bitmap of a sorted, duplicate-free list of request numbers, from its first.
+pub fn request_bitmap(requests: &[u64]) -> Option<(u64, Vec<u8>)> {
+    let first = *requests.first()?;
+    let span = usize::try_from(requests.last()? - first).ok()? + 1;
+    let mut present = vec![0u8; span.div_ceil(8)];
+    for r in requests {
+        let k = usize::try_from(r - first).ok()?;
+        *present.get_mut(k / 8)? |= 1 << (k % 8);
+    }
+    Some((first, present))
+}
+
+/// The request numbers a bitmap names, in order.
+pub fn bitmap_requests(first: u64, present: &[u8]) -> Vec<u64> {
+    let mut out = Vec::new();
+    for (byte, bits) in present.iter().enumerate() {
+        for bit in 0..8 {
+            if bits & (1 << bit) != 0 {
+                out.extend(first.checked_add((byte * 8 + bit) as u64));
+            }
+        }
+    }
+    out
 }
 
 /// A validator's vote extension.
@@ -120,7 +164,8 @@ impl Item {
             Item::WithdrawNonces => 0,
             Item::Nonces { commitments } => 2 + NONCE_COMMITMENT_LEN * commitments.len(),
             Item::SignatureShare { .. } => 8 + 4 + 32,
-            Item::DecryptionShare { share, .. } => 8 + 4 + 4 + share.len(),
+            Item::ReencryptionShare { share, .. } => 8 + 4 + 4 + share.len(),
+            Item::DecryptionBatch { present, batch, .. } => 8 + 4 + 8 + 8 + 2 + present.len() + 4 + batch.len(),
         }
     }
 }
@@ -132,8 +177,9 @@ impl Encode for VoteExtension {
     const TAG: u8 = EXTENSION_TAG;
     /// 2: item kinds 6 (acknowledgements), 7 and 8 (share repair), 9 (transport key), 10
     /// (withdrawn nonces). 3: nonce commitments in their published form, `[1/8]D || [1/8]E`
-    /// ([`tss_crypto::sign::NonceCommitment::from_published`]).
-    const VERSION: u8 = 3;
+    /// ([`tss_crypto::sign::NonceCommitment::from_published`]). 4: public decryption shares
+    /// travel only in batches (kind 11); kind 5 is for re-encryption shares.
+    const VERSION: u8 = 4;
     const MAX_LEN: usize = 4 * 1024 * 1024;
 
     fn encode_body(&self, w: &mut Writer) {
@@ -173,8 +219,12 @@ impl Encode for VoteExtension {
                 Item::SignatureShare { request, attempt, share } => {
                     w.u8(4).u64(*request).u32(*attempt).raw(share);
                 }
-                Item::DecryptionShare { request, attempt, share } => {
+                Item::ReencryptionShare { request, attempt, share } => {
                     w.u8(5).u64(*request).u32(*attempt).bytes(share);
+                }
+                Item::DecryptionBatch { keyset, generation, epoch, first_request, present, batch } => {
+                    w.u8(11).u64(*keyset).u32(*generation).u64(*epoch).u64(*first_request);
+                    w.u16(u16::try_from(present.len()).unwrap_or(u16::MAX)).raw(present).bytes(batch);
                 }
             }
         }
@@ -202,7 +252,13 @@ impl Encode for VoteExtension {
                 8 => Item::RepairShare { session: r.u64("session")?, ephemeral: r.array("repair ephemeral key")?, sealed: r.array("sealed repair share")? },
                 10 => Item::WithdrawNonces,
                 9 => Item::TransportKey { public: r.array("transport key")?, proof: r.array("transport key proof")? },
-                5 => Item::DecryptionShare { request: r.u64("request")?, attempt: r.u32("attempt")?, share: r.bytes("decryption share", MAX_NESTED)?.to_vec() },
+                5 => Item::ReencryptionShare { request: r.u64("request")?, attempt: r.u32("attempt")?, share: r.bytes("re-encryption share", MAX_NESTED)?.to_vec() },
+                11 => {
+                    let (keyset, generation, epoch, first_request) = (r.u64("keyset")?, r.u32("generation")?, r.u64("epoch")?, r.u64("first request")?);
+                    let len = r.count("request bitmap", MAX_BITMAP, 1)?;
+                    let present = r.take(len, "request bitmap")?.to_vec();
+                    Item::DecryptionBatch { keyset, generation, epoch, first_request, present, batch: r.bytes("decryption batch", MAX_NESTED)?.to_vec() }
+                }
                 _ => return Err(DecodeError::Invalid("item kind")),
             };
             items.push(item);
@@ -271,7 +327,8 @@ mod tests {
                 Item::WithdrawNonces,
                 Item::Nonces { commitments: vec![[7; 64], [8; 64]] },
                 Item::SignatureShare { request: 3, attempt: 1, share: [9; 32] },
-                Item::DecryptionShare { request: 4, attempt: 0, share: vec![5; 10] },
+                Item::ReencryptionShare { request: 4, attempt: 0, share: vec![5; 10] },
+                Item::DecryptionBatch { keyset: 1, generation: 0, epoch: 2, first_request: 10, present: vec![0b101], batch: vec![6; 40] },
             ],
         };
         let bytes = ext.to_bytes();
@@ -280,5 +337,17 @@ mod tests {
         assert!(matches!(check_form(&bytes, 10, 1 << 16), Err(FormError::WrongHeight { .. })));
         assert!(matches!(check_form(&bytes, 9, 10), Err(FormError::OverBudget { .. })));
         assert!(check_form(&bytes[..bytes.len() - 1], 9, 1 << 16).is_err());
+    }
+
+    #[test]
+    fn request_bitmaps_roundtrip() {
+        for requests in [vec![7u64], vec![0, 1, 2, 3, 4, 5, 6, 7, 8], vec![3, 9, 200, 201], vec![u64::MAX - 1, u64::MAX]] {
+            let (first, present) = request_bitmap(&requests).unwrap();
+            assert_eq!(first, requests[0]);
+            assert_eq!(bitmap_requests(first, &present), requests);
+        }
+        assert_eq!(request_bitmap(&[]), None);
+        // Bits past u64::MAX name nothing.
+        assert_eq!(bitmap_requests(u64::MAX, &[0xff]), vec![u64::MAX]);
     }
 }

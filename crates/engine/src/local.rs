@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use tss_crypto::complaint::complain;
 use tss_crypto::dealing::{deal, open_shares, Dealing};
-use tss_crypto::decrypt::{decryption_share, reencryption_share};
+use tss_crypto::decrypt::reencryption_share;
 use tss_crypto::encrypt::{Ciphertext, EncryptionKey};
 use tss_crypto::finalize::finalize_share;
 use tss_crypto::sign::{generate_nonces, sign_derived, SecretNonce};
@@ -507,7 +507,7 @@ impl LocalSecrets {
         let mut b = Builder { items: Vec::new(), size: EMPTY_EXTENSION_LEN, budget: params.extension_budget };
         self.add_transport_key(state, height, &mut b, rng);
         self.add_signature_shares(state, height, &mut b);
-        self.add_decryption_shares(state, &mut b, rng);
+        self.add_decryption_shares(state, height, &mut b, rng);
         let pending_dealings = pending_dealings(state, pending, height);
         self.add_verdicts(state, &pending_dealings, &mut b, rng);
         self.add_dealings(state, &pending_dealings, height, &mut b, rng);
@@ -580,33 +580,78 @@ impl LocalSecrets {
         }
     }
 
-    fn add_decryption_shares<R: RngCore + CryptoRng>(&mut self, state: &EngineState, b: &mut Builder, rng: &mut R) {
+    /// Public decryption shares go out as one batch per key set (one proof for all of them);
+    /// re-encryption shares one by one, each with its own proof.
+    fn add_decryption_shares<R: RngCore + CryptoRng>(&mut self, state: &EngineState, height: u64, b: &mut Builder, rng: &mut R) {
+        self.add_decryption_batches(state, height, b, rng);
+        self.add_reencryption_shares(state, b, rng);
+    }
+
+    /// For every key set of which it holds a share, this validator's shares of the public
+    /// decryption attempts it has not contributed to yet, in request order, as many as fit.
+    ///
+    /// An attempt started at height `s` gets shares in the extensions of `s + 1`, `s + 3`, ...:
+    /// a batch made at `h` is applied at `h + 1`, and the block at `h` applies only batches
+    /// for attempts of the other parity, so no request a batch names can complete before the
+    /// batch arrives (a batch naming a request that is gone cannot be checked and is dropped).
+    /// The chain verified each ciphertext's proof at submission. Batches take at most half of
+    /// the room left, so that a decryption backlog never crowds out dealings and nonces.
+    fn add_decryption_batches<R: RngCore + CryptoRng>(&mut self, state: &EngineState, height: u64, b: &mut Builder, rng: &mut R) {
+        use tss_crypto::decrypt_batch::{decryption_batch, ShareBase, EMPTY_BATCH_LEN};
+        let me = self.me();
+        let mut groups: BTreeMap<EpochRef, Vec<(RequestId, &[u8])>> = BTreeMap::new();
+        for (id, r) in &state.requests {
+            let (Some(a), Job::Decrypt { ciphertext, delivery: Delivery::Public }) = (&r.attempt, &r.job) else { continue };
+            let due = height > a.started && (height - a.started) % 2 == 1 && height < a.deadline;
+            if !due || a.shares.contains_key(&me) || r.excluded.contains(&me) || !self.shares.contains_key(&(r.keyset, a.generation, a.epoch)) {
+                continue;
+            }
+            groups.entry((r.keyset, a.generation, a.epoch)).or_default().push((*id, ciphertext));
+        }
+        let limit = b.size + b.budget.saturating_sub(b.size) / 2;
+        for (group, requests) in groups {
+            let header = Item::DecryptionBatch { keyset: 0, generation: 0, epoch: 0, first_request: 0, present: Vec::new(), batch: Vec::new() }.encoded_len() + EMPTY_BATCH_LEN;
+            let mut chosen: Vec<(RequestId, ShareBase)> = Vec::new();
+            for (id, ct) in requests {
+                let Some(base) = Ciphertext::from_bytes(ct).ok().as_ref().and_then(ShareBase::checked_before) else { continue };
+                let span = id - chosen.first().map_or(id, |(first, _)| *first);
+                let bitmap = usize::try_from(span / 8 + 1).unwrap_or(usize::MAX);
+                let len = header + 32 * (chosen.len() + 1) + bitmap;
+                if bitmap > crate::extension::MAX_BITMAP || b.size + len > limit {
+                    break;
+                }
+                chosen.push((id, base));
+            }
+            let (Some(share), Ok(public)) = (self.shares.get(&group), state.public_key_set(group.0, group.1, group.2)) else { continue };
+            let ids: Vec<RequestId> = chosen.iter().map(|(id, _)| *id).collect();
+            let bases: Vec<&ShareBase> = chosen.iter().map(|(_, base)| base).collect();
+            let (Some((first_request, present)), Ok(batch)) = (crate::extension::request_bitmap(&ids), decryption_batch(&bases, share, &public, rng)) else { continue };
+            let (keyset, generation, epoch) = group;
+            b.push(Item::DecryptionBatch { keyset, generation, epoch, first_request, present, batch: batch.to_bytes() });
+        }
+    }
+
+    fn add_reencryption_shares<R: RngCore + CryptoRng>(&mut self, state: &EngineState, b: &mut Builder, rng: &mut R) {
         let me = self.me();
         for (id, r) in &state.requests {
-            let (Some(a), Job::Decrypt { ciphertext, delivery }) = (&r.attempt, &r.job) else { continue };
+            let (Some(a), Job::Decrypt { ciphertext, delivery: Delivery::Reencrypt { transport } }) = (&r.attempt, &r.job) else { continue };
             if a.shares.contains_key(&me) || r.excluded.contains(&me) {
                 continue;
             }
             if let Some(made) = self.contributed.get(&(*id, a.number)) {
-                b.push(Item::DecryptionShare { request: *id, attempt: a.number, share: made.clone() });
+                b.push(Item::ReencryptionShare { request: *id, attempt: a.number, share: made.clone() });
                 continue;
             }
             let Some(share) = self.shares.get(&(r.keyset, a.generation, a.epoch)) else { continue };
-            let (Ok(public), Ok(ct)) = (state.public_key_set(r.keyset, a.generation, a.epoch), Ciphertext::from_bytes(ciphertext)) else { continue };
+            let (Ok(public), Ok(ct), Some(transport)) = (state.public_key_set(r.keyset, a.generation, a.epoch), Ciphertext::from_bytes(ciphertext), TransportPublic::from_bytes(*transport)) else { continue };
             let key = EncryptionKey::new(&public, a.generation);
-            let bytes = match delivery {
-                Delivery::Public => decryption_share(&ct, &key, share, &public, rng).map(|s| s.to_bytes()),
-                Delivery::Reencrypt { transport } => match TransportPublic::from_bytes(*transport) {
-                    Some(t) => reencryption_share(&ct, &key, share, &public, &t, rng).map(|s| s.to_bytes()),
-                    None => continue,
-                },
-            };
-            match bytes {
-                Ok(share) => {
+            match reencryption_share(&ct, &key, share, &public, &transport, rng) {
+                Ok(made) => {
+                    let share = made.to_bytes();
                     self.contributed.insert((*id, a.number), share.clone());
-                    b.push(Item::DecryptionShare { request: *id, attempt: a.number, share });
+                    b.push(Item::ReencryptionShare { request: *id, attempt: a.number, share });
                 }
-                Err(e) => tracing::warn!(request = id, error = %e, "refused to make a decryption share"),
+                Err(e) => tracing::warn!(request = id, error = %e, "refused to make a re-encryption share"),
             }
         }
     }

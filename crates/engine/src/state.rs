@@ -199,12 +199,16 @@ pub struct Attempt {
     pub generation: u32,
     /// The epoch whose shares are used.
     pub epoch: u64,
+    /// The height that started it.
+    pub started: u64,
     /// Signers and their nonce commitments (signing); empty for decryption (any holder).
     #[serde(with = "crate::serde64::map")]
     pub signers: BTreeMap<ParticipantKey, [u8; 64]>,
     /// Last height whose extensions count for this attempt.
     pub deadline: u64,
-    /// Shares received, by holder.
+    /// Shares received, by holder: signature shares, re-encryption shares with their proofs,
+    /// and for public decryption the share points of batches already verified
+    /// ([`crate::apply`]'s decryption batches).
     pub shares: BTreeMap<ParticipantKey, Vec<u8>>,
 }
 

@@ -17,8 +17,9 @@ const META_APP_HASH: &[u8] = b"meta/app_hash";
 /// The layout this build reads: `meta/format`.
 const META_FORMAT: &[u8] = b"meta/format";
 /// 2: the engine keeps one record per nonce commitment (`engine/nonce/`, `engine/nonce-pool/`),
-/// and commitments are published as `[1/8]D || [1/8]E`.
-const FORMAT: &[u8] = b"jmt-2";
+/// and commitments are published as `[1/8]D || [1/8]E`. 3: an attempt records the height that
+/// started it, and public decryption shares are kept as the verified points of batches.
+const FORMAT: &[u8] = b"jmt-3";
 
 /// rocksdb as the store's raw backend.
 pub struct Rocks(rocksdb::DB);

@@ -638,7 +638,8 @@ fn misbehave(node: &mut Node, state: &EngineState, pending: &[(Vec<u8>, Vec<u8>)
         }
         Behavior::WrongDecryptionShare => {
             for item in &mut decoded.items {
-                if let Item::DecryptionShare { share, .. } = item {
+                // The proof's last scalar (a batch's and a re-encryption share's both end with it).
+                if let Item::ReencryptionShare { share, .. } | Item::DecryptionBatch { batch: share, .. } = item {
                     let n = share.len();
                     if n > 40 {
                         share[n - 32] ^= 0x01;
@@ -649,7 +650,7 @@ fn misbehave(node: &mut Node, state: &EngineState, pending: &[(Vec<u8>, Vec<u8>)
         Behavior::GarbageItems => {
             for item in &mut decoded.items {
                 match item {
-                    Item::Dealing { dealing: b, .. } | Item::Complaint { complaint: b, .. } | Item::DecryptionShare { share: b, .. } => rng.fill_bytes(b),
+                    Item::Dealing { dealing: b, .. } | Item::Complaint { complaint: b, .. } | Item::ReencryptionShare { share: b, .. } | Item::DecryptionBatch { batch: b, .. } => rng.fill_bytes(b),
                     Item::SignatureShare { share, .. } => rng.fill_bytes(share),
                     Item::Acks { digests, .. } => {
                         for d in digests {

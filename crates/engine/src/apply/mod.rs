@@ -3,6 +3,7 @@
 //! in the inputs — extensions, proposer aggregates, requests — can make it panic or fail;
 //! every bad contribution becomes a blame event.
 
+mod decryption;
 mod lifecycle;
 mod repair;
 mod requests;
@@ -70,7 +71,8 @@ struct Routed {
     nonces: Vec<(ParticipantKey, Vec<[u8; 64]>)>,
     withdrawn_nonces: Vec<ParticipantKey>,
     signature_shares: Vec<(ParticipantKey, u64, u32, [u8; 32])>,
-    decryption_shares: Vec<(ParticipantKey, u64, u32, Vec<u8>)>,
+    reencryption_shares: Vec<(ParticipantKey, u64, u32, Vec<u8>)>,
+    decryption_batches: BTreeMap<(u64, u32, u64), Vec<decryption::RoutedBatch>>,
 }
 
 /// Per-block working memory: outputs and decoded key sets.
@@ -117,7 +119,8 @@ impl EngineState {
         }
         a.apply_nonces(routed.nonces);
         a.apply_signature_shares(routed.signature_shares);
-        a.apply_decryption_shares(routed.decryption_shares);
+        a.apply_reencryption_shares(routed.reencryption_shares);
+        a.apply_decryption_batches(routed.decryption_batches);
         a.apply_aggregates(&input.aggregates);
         a.progress_sessions();
         a.progress_repairs();
@@ -128,8 +131,9 @@ impl EngineState {
         for (keyset, frozen) in &input.freeze {
             a.freeze(*keyset, *frozen);
         }
-        for r in &input.requests {
-            let id = a.submit(r);
+        let checked = a.check_ciphertexts(&input.requests);
+        for (r, checked) in input.requests.iter().zip(checked) {
+            let id = a.submit(r, checked);
             a.out.request_ids.push(id);
         }
         a.state.meta.pending_membership.extend(input.membership.iter().cloned());
@@ -178,7 +182,10 @@ impl Apply<'_> {
                     Item::WithdrawNonces => routed.withdrawn_nonces.push(sender),
                     Item::Nonces { commitments } => routed.nonces.push((sender, commitments)),
                     Item::SignatureShare { request, attempt, share } => routed.signature_shares.push((sender, request, attempt, share)),
-                    Item::DecryptionShare { request, attempt, share } => routed.decryption_shares.push((sender, request, attempt, share)),
+                    Item::ReencryptionShare { request, attempt, share } => routed.reencryption_shares.push((sender, request, attempt, share)),
+                    Item::DecryptionBatch { keyset, generation, epoch, first_request, present, batch } => {
+                        decryption::route(&mut routed.decryption_batches, sender, (keyset, generation, epoch), first_request, &present, batch)
+                    }
                 }
             }
         }

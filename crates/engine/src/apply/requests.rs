@@ -12,7 +12,7 @@ use crate::context::key_of;
 use crate::state::{Attempt, Job, Owner, PendingRequest};
 use crate::types::{BlameReason, Delivery, Outcome, ParticipantKey, Request, RequestInput, NETWORK_KEYSET};
 use std::collections::{BTreeMap, BTreeSet};
-use tss_crypto::decrypt::{combine, combine_reencryption, verify_decryption_shares, verify_reencryption_shares, DecryptionShare, ReencryptionShare};
+use tss_crypto::decrypt::{combine_reencryption, verify_reencryption_shares, ReencryptionShare};
 use tss_crypto::encrypt::{Ciphertext, EncryptionKey};
 use crate::signing::{attempt_package, parse_share};
 use tss_crypto::sign::aggregate_derived;
@@ -34,7 +34,38 @@ pub fn effective_context(keyset: u64, requester: &[u8], context: &Option<Vec<u8>
 
 impl Apply<'_> {
     /// Accepts a request, gives it an id; invalid input ends at once in a failure callback.
-    pub(super) fn submit(&mut self, input: &RequestInput) -> u64 {
+    /// Checks the proof of every decryption request's ciphertext, on all cores, against the
+    /// key its generation has before the block's requests run. [`Self::submit`] uses a result
+    /// only if the request still meets that key.
+    pub(super) fn check_ciphertexts(&self, requests: &[RequestInput]) -> Vec<Option<CheckedCiphertext>> {
+        use rayon::prelude::*;
+        let decoded: Vec<Option<(u64, Ciphertext)>> = requests
+            .par_iter()
+            .map(|input| match &input.request {
+                Request::Decrypt { keyset, ciphertext, .. } => Some((*keyset, Ciphertext::from_bytes(ciphertext).ok()?)),
+                _ => None,
+            })
+            .collect();
+        // Each generation's key decoded once.
+        type GenerationKey = Option<([u8; 32], EncryptionKey)>;
+        let mut keys: BTreeMap<(u64, u32), GenerationKey> = BTreeMap::new();
+        for (keyset, ct) in decoded.iter().flatten() {
+            keys.entry((*keyset, ct.generation)).or_insert_with(|| {
+                let group_key = self.state.keysets.get(keyset)?.generations.get(&ct.generation)?.group_key;
+                Some((group_key, EncryptionKey::from_bytes(group_key, ct.generation)?))
+            });
+        }
+        decoded
+            .into_par_iter()
+            .map(|d| {
+                let (keyset, ct) = d?;
+                let (group_key, key) = keys.get(&(keyset, ct.generation))?.as_ref()?;
+                Some(CheckedCiphertext { group_key: *group_key, generation: ct.generation, verdict: ct.verify(key).map(|_| ()).map_err(|e| e.to_string()) })
+            })
+            .collect()
+    }
+
+    pub(super) fn submit(&mut self, input: &RequestInput, checked: Option<CheckedCiphertext>) -> u64 {
         let id = self.state.meta.next_request;
         self.state.meta.next_request += 1;
         // Every creation takes a keyset id, even one refused below, so a contract learns both
@@ -45,14 +76,14 @@ impl Apply<'_> {
             k
         });
         self.out.events.push(crate::types::Event::RequestAccepted { request: id });
-        match self.check_and_queue(id, keyset, input) {
+        match self.check_and_queue(id, keyset, input, checked) {
             Ok(()) => {}
             Err(reason) => self.finish(id, input.requester.clone(), self.height, Outcome::Failed { reason }),
         }
         id
     }
 
-    fn check_and_queue(&mut self, id: u64, keyset_id: Option<u64>, input: &RequestInput) -> Result<(), String> {
+    fn check_and_queue(&mut self, id: u64, keyset_id: Option<u64>, input: &RequestInput, checked: Option<CheckedCiphertext>) -> Result<(), String> {
         let params = &self.state.meta.params;
         let requester = &input.requester;
         if requester.is_empty() || requester.len() > crate::types::MAX_REQUESTER_LEN {
@@ -107,8 +138,14 @@ impl Apply<'_> {
                     return Err("invalid input: the ciphertext's label does not name the requester as its owner (make it with owned_label)".into());
                 }
                 let generation = k.generations.get(&ct.generation).ok_or_else(|| format!("key generation {} of keyset {keyset} does not exist or was retired", ct.generation))?;
-                let key = EncryptionKey::from_bytes(generation.group_key, ct.generation).ok_or("stored group key is invalid")?;
-                ct.verify(&key).map_err(|e| format!("invalid input: {e}"))?;
+                match checked {
+                    Some(c) if c.group_key == generation.group_key && c.generation == ct.generation => c.verdict,
+                    _ => {
+                        let key = EncryptionKey::from_bytes(generation.group_key, ct.generation).ok_or("stored group key is invalid")?;
+                        ct.verify(&key).map(|_| ()).map_err(|e| e.to_string())
+                    }
+                }
+                .map_err(|e| format!("invalid input: {e}"))?;
                 if let Delivery::Reencrypt { transport } = delivery {
                     TransportPublic::from_bytes(*transport).ok_or("invalid input: transport key is not a valid X25519 key")?;
                 }
@@ -141,10 +178,13 @@ impl Apply<'_> {
         }
     }
 
-    pub(super) fn apply_decryption_shares(&mut self, shares: Vec<(ParticipantKey, u64, u32, Vec<u8>)>) {
+    /// Re-encryption shares, kept unverified until `t` are in ([`Self::try_decrypt`]). Public
+    /// decryption shares come only in batches (`super::decryption`): the shares an attempt keeps
+    /// for a public decryption are verified points, so nothing else may be put there.
+    pub(super) fn apply_reencryption_shares(&mut self, shares: Vec<(ParticipantKey, u64, u32, Vec<u8>)>) {
         for (sender, request, attempt, share) in shares {
             let Some(r) = self.state.requests.get_mut(&request) else { continue };
-            if r.excluded.contains(&sender) {
+            if r.excluded.contains(&sender) || !matches!(r.job, Job::Decrypt { delivery: Delivery::Reencrypt { .. }, .. }) {
                 continue;
             }
             let Some(a) = r.attempt.as_mut() else { continue };
@@ -249,7 +289,7 @@ impl Apply<'_> {
         tracing::info!(keyset, "keyset deleted");
     }
 
-    fn complete(&mut self, request: u64, outcome: Outcome) {
+    pub(super) fn complete(&mut self, request: u64, outcome: Outcome) {
         if let Some(r) = self.state.requests.remove(&request) {
             self.finish(request, r.requester, r.submitted, outcome);
         }
@@ -341,7 +381,7 @@ impl Apply<'_> {
         }
     }
 
-    /// Combines decryption shares once `t` valid ones are in; blames and drops invalid ones.
+    /// Combines re-encryption shares once `t` valid ones are in; blames and drops invalid ones.
     fn try_decrypt(&mut self, id: u64, a: &Attempt, ciphertext: &[u8], delivery: &Delivery) -> Option<Outcome> {
         let keyset = self.state.requests.get(&id)?.keyset;
         let public = self.key_set(keyset, a.generation, a.epoch)?;
@@ -351,24 +391,8 @@ impl Apply<'_> {
         let ct = Ciphertext::from_bytes(ciphertext).ok()?;
         let key = EncryptionKey::new(&public, a.generation);
         let outcome = match delivery {
-            Delivery::Public => {
-                let (shares, bad) = decode_shares::<DecryptionShare>(&a.shares, |s| s.holder);
-                self.drop_bad_shares(id, &bad);
-                let (shares, culprits) = verify_decryption_shares(&ct, &key, &public, &shares).ok()?;
-                let culprits: Vec<ParticipantKey> = culprits.iter().map(key_of).collect();
-                self.drop_bad_shares(id, &culprits);
-                if shares.len() < usize::from(public.threshold()) {
-                    return None;
-                }
-                match combine(&ct, &key, &public, &shares) {
-                    Ok(plaintext) => Outcome::Plaintext(plaintext.to_vec()),
-                    Err(e) => {
-                        let culprits: Vec<ParticipantKey> = e.culprits().iter().map(key_of).collect();
-                        self.drop_bad_shares(id, &culprits);
-                        return None;
-                    }
-                }
-            }
+            // Completed as their batches arrive (`super::decryption`).
+            Delivery::Public => return None,
             Delivery::Reencrypt { transport } => {
                 let transport = TransportPublic::from_bytes(*transport)?;
                 let (shares, bad) = decode_shares::<ReencryptionShare>(&a.shares, |s| s.holder);
@@ -461,10 +485,17 @@ impl Apply<'_> {
             };
             if let Some(r) = self.state.requests.get_mut(&id) {
                 r.attempts += 1;
-                r.attempt = Some(Attempt { number: r.attempts, generation: r.generation, epoch, signers, deadline: h + params.request_timeout, shares: BTreeMap::new() });
+                r.attempt = Some(Attempt { number: r.attempts, generation: r.generation, epoch, started: h, signers, deadline: h + params.request_timeout, shares: BTreeMap::new() });
             }
         }
     }
+}
+
+/// A decryption request's ciphertext proof, checked ahead of the block's submissions.
+pub(super) struct CheckedCiphertext {
+    group_key: [u8; 32],
+    generation: u32,
+    verdict: Result<(), String>,
 }
 
 /// A deterministic per-request ordering of candidates.
