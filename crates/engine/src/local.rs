@@ -487,7 +487,10 @@ impl LocalSecrets {
     /// the deciding round's extension reaches the chain. So every item is made once and sent
     /// again in every later extension until the chain has it: the same dealing, the same
     /// complaint, the same signature share (its nonce was spent on exactly one signing package),
-    /// the same decryption share. Nothing secret is ever spent twice on different data.
+    /// the same re-encryption share. A public decryption batch is made again each time: the
+    /// same shares (they are deterministic) with a new proof, whose hedged nonce is fresh for the
+    /// same statement, as for any randomized Schnorr proof. Nothing secret is ever spent twice on
+    /// different data.
     ///
     /// `pending` is the vote extensions injected in the block being voted on (CometBFT passes
     /// that block's transactions to `ExtendVote`): dealings in it are checked at once so a

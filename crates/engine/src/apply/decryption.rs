@@ -21,7 +21,7 @@ use crate::state::Job;
 use crate::types::{BlameReason, Delivery, Outcome, ParticipantKey, RequestId};
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use std::collections::{BTreeMap, BTreeSet};
-use tss_crypto::decrypt_batch::{lagrange_for, open_with_shares, verify_decryption_batches, BatchToVerify, DecryptionBatch, ShareBase};
+use tss_crypto::decrypt_batch::{lagrange_for, open_with_shares, verify_decryption_batches, BatchToVerify, DecryptionBatch, ShareBase, EMPTY_BATCH_LEN};
 use tss_crypto::encrypt::{Ciphertext, EncryptionKey};
 use tss_crypto::{Encode, Identifier, PublicKeySet};
 
@@ -35,13 +35,20 @@ pub(super) struct RoutedBatch {
     pub(super) bytes: Vec<u8>,
 }
 
-/// Routes one extension item. The first batch per sender and key set counts.
-pub(super) fn route(groups: &mut BTreeMap<Group, Vec<RoutedBatch>>, sender: ParticipantKey, group: Group, first_request: u64, present: &[u8], bytes: Vec<u8>) {
+/// Routes one extension item. The first batch per sender and key set counts. Refuses (for
+/// blame) a batch whose length is not that of as many shares as the bitmap names, before the
+/// bitmap is expanded: the requests a batch names are then bounded by its bytes.
+pub(super) fn route(groups: &mut BTreeMap<Group, Vec<RoutedBatch>>, sender: ParticipantKey, group: Group, first_request: u64, present: &[u8], bytes: Vec<u8>) -> Result<(), ()> {
+    let shares: usize = present.iter().map(|b| b.count_ones() as usize).sum();
+    if bytes.len() != EMPTY_BATCH_LEN + 32 * shares {
+        return Err(());
+    }
     let list = groups.entry(group).or_default();
     if list.iter().any(|b| b.sender == sender) {
-        return;
+        return Ok(());
     }
     list.push(RoutedBatch { sender, requests: bitmap_requests(first_request, present), bytes });
+    Ok(())
 }
 
 /// What one open request of the group needs and has.
@@ -241,4 +248,24 @@ impl Apply<'_> {
 /// A share point kept from an earlier block (verified then; the encoding is this code's own).
 fn decode_kept(bytes: &[u8]) -> Option<EdwardsPoint> {
     CompressedEdwardsY(bytes.try_into().ok()?).decompress()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bitmap_must_match_the_batch_it_comes_with() {
+        let mut groups = BTreeMap::new();
+        // 65,536 requests named, two shares' worth of bytes: refused before expanding.
+        assert!(route(&mut groups, [1; 32], (0, 0, 1), 0, &[0xff; 8192], vec![0; EMPTY_BATCH_LEN + 64]).is_err());
+        assert!(groups.is_empty());
+        assert!(route(&mut groups, [1; 32], (0, 0, 1), 10, &[0b101], vec![0; EMPTY_BATCH_LEN + 64]).is_ok());
+        // The sender's second batch for the same key set does not count.
+        assert!(route(&mut groups, [1; 32], (0, 0, 1), 20, &[0b1], vec![0; EMPTY_BATCH_LEN + 32]).is_ok());
+        let list = &groups[&(0, 0, 1)];
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].requests, vec![10, 12]);
+    }
 }

@@ -184,7 +184,9 @@ impl Apply<'_> {
                     Item::SignatureShare { request, attempt, share } => routed.signature_shares.push((sender, request, attempt, share)),
                     Item::ReencryptionShare { request, attempt, share } => routed.reencryption_shares.push((sender, request, attempt, share)),
                     Item::DecryptionBatch { keyset, generation, epoch, first_request, present, batch } => {
-                        decryption::route(&mut routed.decryption_batches, sender, (keyset, generation, epoch), first_request, &present, batch)
+                        if decryption::route(&mut routed.decryption_batches, sender, (keyset, generation, epoch), first_request, &present, batch).is_err() {
+                            self.blame(&sender, BlameReason::InvalidDecryptionShare);
+                        }
                     }
                 }
             }
