@@ -139,6 +139,18 @@ pub fn genesis<S: Store + ?Sized>(store: &mut S, params: &AppParams, balances: &
     Ok(())
 }
 
+/// Room a one-message transaction takes beyond its message's encoding: the signer, the
+/// signature, the body's other fields and the envelope, with margin.
+pub const TX_ROOM: usize = 2048;
+
+/// The static gas of a one-message transaction, for a client choosing its gas limit before it
+/// signs: [`gas_of`] at the message's encoded length plus [`TX_ROOM`]. A contract's own gas is
+/// not included (it is only known as the contract runs).
+pub fn estimated_gas(params: &AppParams, msg: &Msg, validators: usize) -> u64 {
+    let len = postcard::to_allocvec(msg).map_or(0, |v| v.len());
+    gas_of(params, std::slice::from_ref(msg), TX_ROOM + len, validators)
+}
+
 /// Gas a transaction of `len` bytes with these messages uses, with `validators` in the set.
 pub fn gas_of(params: &AppParams, msgs: &[Msg], len: usize, validators: usize) -> u64 {
     let g = &params.gas;

@@ -78,8 +78,7 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<()> {
         })
         .collect();
     let fee_of = |msg: &Msg| -> Fee {
-        let len = postcard::to_allocvec(msg).map_or(0, |v| v.len());
-        let gas = tss_app::exec::gas_of(&params, std::slice::from_ref(msg), 2048 + len, validators);
+        let gas = tss_app::exec::estimated_gas(&params, msg, validators);
         let gas = gas.saturating_add(gas / 5).min(params.max_tx_gas);
         Fee { amount: params.min_fee(gas), gas_limit: gas }
     };

@@ -415,8 +415,7 @@ pub fn run(args: TxArgs) -> anyhow::Result<()> {
     let gas = match (send.gas, &chain.params) {
         (Some(g), _) => g,
         (None, Some(p)) => {
-            let len = postcard::to_allocvec(&msg).map_or(0, |v| v.len());
-            let needed = tss_app::exec::gas_of(p, std::slice::from_ref(&msg), 2048 + len, chain.validators);
+            let needed = tss_app::exec::estimated_gas(p, &msg, chain.validators);
             // A contract's own gas is only known as it runs: leave room for it.
             let contract = match &msg {
                 Msg::WasmStore { code } => tss_wasm::exec::COMPILE_GAS_PER_BYTE.saturating_mul(code.len() as u64),

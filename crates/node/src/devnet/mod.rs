@@ -75,8 +75,7 @@ impl Account {
 
     /// A signed transaction of `msg`, with the fee the chain asks for its gas.
     fn sign(&mut self, params: &AppParams, validators: usize, msg: Msg) -> Vec<u8> {
-        let len = postcard::to_allocvec(&msg).map_or(0, |v| v.len());
-        let gas = tss_app::exec::gas_of(params, std::slice::from_ref(&msg), 2048 + len, validators);
+        let gas = tss_app::exec::estimated_gas(params, &msg, validators);
         let body = TxBody { chain_id: CHAIN_ID.into(), sequence: self.sequence, fee: Fee { amount: params.min_fee(gas), gas_limit: gas }, msgs: vec![msg], memo: String::new() };
         self.sequence += 1;
         Tx::sign(&self.key, &body).to_bytes()
