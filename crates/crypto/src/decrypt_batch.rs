@@ -19,12 +19,12 @@
 use crate::committee::id_scalar;
 use crate::encrypt::{Ciphertext, EncryptionKey};
 use crate::error::Error;
-use crate::group::{is_zero_mod_torsion, lagrange_at_zero, mul_base, projected_msm, to_x25519, CanonicalPoint};
+use crate::group::{decompress_canonical_y, is_zero_mod_torsion, lagrange_at_zero, mul_base, projected_msm, to_x25519, CanonicalPoint};
 use crate::keys::{KeyShare, PublicKeySet};
 use crate::transcript::Transcript;
 use crate::wire::{DecodeError, Reader, Writer};
 use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
-use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+use curve25519_dalek::edwards::EdwardsPoint;
 use curve25519_dalek::montgomery::MontgomeryPoint;
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
@@ -91,16 +91,17 @@ fn statement(holder: &Identifier, y: &CanonicalPoint, bases: &[&ShareBase], enco
     t
 }
 
+/// A 128-bit coefficient from a challenge stream.
+fn draw_u128(rng: &mut impl RngCore) -> Scalar {
+    let mut bytes = [0u8; 32];
+    rng.fill_bytes(&mut bytes[..16]);
+    Scalar::from_bytes_mod_order(bytes)
+}
+
 /// The batch's coefficients, 128 bits each, from a stream seeded by the statement.
 fn coefficients(t: &Transcript, count: usize) -> Vec<Scalar> {
     let mut rng = t.challenge_rng(b"rho");
-    (0..count)
-        .map(|_| {
-            let mut bytes = [0u8; 32];
-            rng.fill_bytes(&mut bytes[..16]);
-            Scalar::from_bytes_mod_order(bytes)
-        })
-        .collect()
+    (0..count).map(|_| draw_u128(&mut rng)).collect()
 }
 
 fn challenge(t: &Transcript, a1: &CanonicalPoint, a2: &CanonicalPoint) -> Scalar {
@@ -143,14 +144,7 @@ fn prove<R: RngCore + CryptoRng>(holder: Identifier, y: &CanonicalPoint, secret:
 /// Decodes a share point: canonical, not of small order. Torsion is not checked (the checks
 /// are cofactored and combination projects), which saves a scalar multiplication per share.
 fn decode_share_point(bytes: [u8; 32]) -> Option<EdwardsPoint> {
-    // y >= p = 2^255 - 19 exactly when the low 255 bits are 2^255 - 19 ..= 2^255 - 1.
-    let y_too_large = bytes[0] >= 0xed && bytes[1..31].iter().all(|b| *b == 0xff) && bytes[31] & 0x7f == 0x7f;
-    if y_too_large {
-        return None;
-    }
-    // The only other non-canonical encodings (x = 0 with the sign bit set) are of small order.
-    let point = CompressedEdwardsY(bytes).decompress()?;
-    (!point.is_small_order()).then_some(point)
+    decompress_canonical_y(bytes).filter(|p| !p.is_small_order())
 }
 
 impl DecryptionBatch {
@@ -288,12 +282,7 @@ pub fn verify_decryption_batches(public: &PublicKeySet, bases: &[ShareBase], bat
         }
     }
     let mut rng = weights_t.challenge_rng(b"weights");
-    let mut draw = || {
-        let mut bytes = [0u8; 32];
-        rng.fill_bytes(&mut bytes[..16]);
-        Scalar::from_bytes_mod_order(bytes)
-    };
-    let weights: Vec<(Scalar, Scalar)> = candidates.iter().map(|_| (draw(), draw())).collect();
+    let weights: Vec<(Scalar, Scalar)> = candidates.iter().map(|_| (draw_u128(&mut rng), draw_u128(&mut rng))).collect();
     if candidates.is_empty() || holds(bases, &candidates, &weights) {
         return culprits;
     }

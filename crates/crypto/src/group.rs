@@ -64,6 +64,19 @@ pub(crate) fn hex_short(bytes: &[u8]) -> String {
     bytes.iter().take(6).map(|b| format!("{b:02x}")).collect::<String>() + ".."
 }
 
+/// Decompresses an encoding whose `y < p`, checked on the bytes instead of by recompressing
+/// (which costs as much as decompressing). The only other non-canonical encodings, `x = 0` with
+/// the sign bit set, decode to the identity and the point of order 2: callers refuse small
+/// order (or clear it) anyway. Torsion is not checked.
+pub fn decompress_canonical_y(bytes: [u8; 32]) -> Option<EdwardsPoint> {
+    // y >= p = 2^255 - 19 exactly when the low 255 bits are 2^255 - 19 ..= 2^255 - 1.
+    let y_too_large = bytes[0] >= 0xed && bytes[1..31].iter().all(|b| *b == 0xff) && bytes[31] & 0x7f == 0x7f;
+    if y_too_large {
+        return None;
+    }
+    CompressedEdwardsY(bytes).decompress()
+}
+
 /// Decodes a point that must be canonical, in the prime-order subgroup and not the identity.
 pub fn decode_prime_order(bytes: [u8; 32]) -> Option<CanonicalPoint> {
     let p = CanonicalPoint::decode(bytes)?;

@@ -14,7 +14,8 @@ use frost_ed25519::keys::SigningShare;
 use frost_ed25519::round1::{NonceCommitment as FrostNonceCommitment, SigningCommitments, SigningNonces};
 use frost_ed25519::round2::SignatureShare as FrostSignatureShare;
 use frost_ed25519::{CheaterDetection, Identifier, SigningPackage};
-use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+use crate::group::decompress_canonical_y;
+use curve25519_dalek::edwards::EdwardsPoint;
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::IsIdentity;
 use rand_core::{CryptoRng, RngCore};
@@ -116,20 +117,10 @@ impl NonceCommitment {
     }
 }
 
-/// `[8]P` for the canonical encoding of a point `P`, unless that is the identity.
-///
-/// Canonical: `y < p` is checked on the bytes, instead of recompressing (which costs as much as
-/// decompressing). The two encodings of `x = 0` with the sign bit set, the only other
-/// non-canonical ones, decode to the identity and the point of order 2, both rejected as small
-/// order.
+/// `[8]P` for the canonical encoding of a point `P`, unless that is the identity (which also
+/// refuses the non-canonical encodings [`decompress_canonical_y`] lets through: small order).
 fn cleared(bytes: &[u8]) -> Option<EdwardsPoint> {
-    let bytes: [u8; 32] = bytes.try_into().ok()?;
-    // y >= p = 2^255 - 19 exactly when the low 255 bits are 2^255 - 19 ..= 2^255 - 1.
-    let y_too_large = bytes[0] >= 0xed && bytes[1..31].iter().all(|b| *b == 0xff) && bytes[31] & 0x7f == 0x7f;
-    if y_too_large {
-        return None;
-    }
-    let point = CompressedEdwardsY(bytes).decompress()?.mul_by_cofactor();
+    let point = decompress_canonical_y(bytes.try_into().ok()?)?.mul_by_cofactor();
     (!point.is_identity()).then_some(point)
 }
 
@@ -266,7 +257,7 @@ mod tests {
 
     fn add_to_half(raw: &mut [u8; 64], half: usize, t: &EdwardsPoint) {
         let range = half * 32..half * 32 + 32;
-        let p = CompressedEdwardsY(raw[range.clone()].try_into().unwrap()).decompress().unwrap();
+        let p = curve25519_dalek::edwards::CompressedEdwardsY(raw[range.clone()].try_into().unwrap()).decompress().unwrap();
         raw[range].copy_from_slice((p + t).compress().as_bytes());
     }
 
