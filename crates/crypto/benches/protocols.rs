@@ -15,6 +15,7 @@ use tss_crypto::encrypt::{encrypt, EncryptionKey};
 use tss_crypto::finalize::{finalize_public, finalize_share, qualify};
 use tss_crypto::local::{Faults, LocalNetwork};
 use tss_crypto::sign::{aggregate, generate_nonces, preprocess, sign, signing_package, NonceCommitment};
+use tss_crypto::prepared::PreparedPackage;
 use tss_crypto::Encode;
 use tss_crypto::{default_threshold, Identifier, PublicKeySet, SessionContext, SessionKind};
 
@@ -146,6 +147,23 @@ fn bench_sign_decrypt(c: &mut Criterion) {
             b.iter(|| frost_ed25519::aggregate_custom(&package, &frost_shares, &pubkeys, frost_ed25519::CheaterDetection::AllCheaters).unwrap())
         });
 
+        // The prepared package (tss_crypto::prepared): RFC 9591's quantities computed once per
+        // attempt, then each share and the aggregate from them.
+        g.bench_with_input(BenchmarkId::new("prepare_package", n), &n, |b, _| {
+            b.iter(|| PreparedPackage::new(message, &commitments, &f.public, None).unwrap())
+        });
+        let prepared = PreparedPackage::new(message, &commitments, &f.public, None).unwrap();
+        g.bench_with_input(BenchmarkId::new("prepared_signature_share", n), &n, |b, _| {
+            b.iter_batched(
+                || tss_crypto::sign::SecretNonce::from_secret_bytes(&first_nonce_bytes).unwrap(),
+                |nonce| prepared.sign(nonce, &signers[0]).unwrap(),
+                BatchSize::SmallInput,
+            )
+        });
+        g.bench_with_input(BenchmarkId::new("prepared_aggregate_with_cheater_detection", n), &n, |b, _| {
+            b.iter(|| prepared.aggregate(&shares, &f.public).unwrap())
+        });
+
         let key = EncryptionKey::new(&f.public, 0);
         let ct = encrypt(&key, b"bench", b"benchmark plaintext", &mut rng).unwrap();
         g.bench_with_input(BenchmarkId::new("decryption_share_with_proof", n), &n, |b, _| {
@@ -172,6 +190,8 @@ fn bench_nonce_commitments(c: &mut Criterion) {
     g.bench_function("from_published", |b| b.iter(|| NonceCommitment::from_published(signer, &published).unwrap()));
     g.bench_function("frost_order_check", |b| b.iter(|| NonceCommitment::from_bytes(&wire).unwrap()));
     g.bench_function("to_published", |b| b.iter(|| commitment.to_published()));
+    let (nonce, _) = generate_nonces(signer, 1, &mut rng).pop().unwrap();
+    g.bench_function("published_from_nonce", |b| b.iter(|| nonce.published()));
     g.finish();
 }
 

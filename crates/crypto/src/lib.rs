@@ -13,6 +13,7 @@ pub mod group;
 pub mod keys;
 pub mod local;
 pub mod pok;
+pub mod prepared;
 pub mod repair;
 pub mod session;
 pub mod sign;

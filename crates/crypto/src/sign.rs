@@ -44,6 +44,23 @@ impl SecretNonce {
     pub fn from_secret_bytes(bytes: &[u8]) -> Result<Self, Error> {
         Ok(Self(SigningNonces::deserialize(bytes)?))
     }
+
+    /// The published form of this nonce's commitment, the same bytes as
+    /// [`NonceCommitment::to_published`]: `[d/8]G || [e/8]G`, two multiplications with the
+    /// precomputed base-point table instead of two variable-base ones.
+    pub fn published(&self) -> [u8; 64] {
+        let inverse_cofactor = Scalar::from(8u64).invert();
+        let (hiding, binding) = self.scalars();
+        let mut out = [0u8; 64];
+        out[..32].copy_from_slice(crate::group::mul_base(&(*hiding * inverse_cofactor)).compress().as_bytes());
+        out[32..].copy_from_slice(crate::group::mul_base(&(*binding * inverse_cofactor)).compress().as_bytes());
+        out
+    }
+
+    /// The hiding and binding nonce scalars `(d, e)`.
+    pub(crate) fn scalars(&self) -> (Zeroizing<Scalar>, Zeroizing<Scalar>) {
+        (Zeroizing::new(self.0.hiding().to_scalar()), Zeroizing::new(self.0.binding().to_scalar()))
+    }
 }
 
 impl std::fmt::Debug for SecretNonce {

@@ -1,12 +1,14 @@
 //! RFC 9591 Appendix E.1 test vectors for FROST(Ed25519, SHA-512), run through this crate's
 //! signing layer: key shares and nonces from the RFC in, the RFC's signature shares and
-//! signature out.
+//! signature out, through frost-ed25519's path and through the prepared package
+//! (`tss_crypto::prepared`).
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
 use frost_core::round1::Nonce;
 use frost_ed25519::round1::SigningNonces;
 use serde_json::Value;
 use std::collections::BTreeMap;
+use tss_crypto::prepared::PreparedPackage;
 use tss_crypto::sign::{aggregate, signing_package, sign, verify_signature_share, SecretNonce};
 use tss_crypto::{Encode, Identifier, KeyShare, PublicKeySet};
 
@@ -49,6 +51,7 @@ fn rfc9591_ed25519_vectors() {
         nonces.push((signer, nonce));
     }
     let package = signing_package(&message, &commitments).unwrap();
+    let prepared = PreparedPackage::new(&message, &commitments, &public, None).unwrap();
 
     let expected: BTreeMap<_, _> = vectors["round_two_outputs"]["outputs"]
         .as_array()
@@ -57,13 +60,21 @@ fn rfc9591_ed25519_vectors() {
         .map(|o| (id(&o["identifier"]), o["sig_share"].as_str().unwrap().to_owned()))
         .collect();
     let mut shares = Vec::new();
+    let mut prepared_shares = Vec::new();
     for (signer, nonce) in nonces {
         let key_share = KeyShare::from_secret_bytes(signer, &secrets[&signer], &public).unwrap();
+        let copy = SecretNonce::from_secret_bytes(&nonce.to_secret_bytes().unwrap()).unwrap();
+        let prepared_share = prepared.sign(copy, &key_share).unwrap();
+        prepared.verify_share(&prepared_share, &public).unwrap();
+        assert_eq!(hex::encode(prepared_share.share.serialize()), expected[&signer]);
+        prepared_shares.push(prepared_share);
         let share = sign(&package, nonce, &key_share, &public).unwrap();
         verify_signature_share(&package, &share, &public).unwrap();
         assert_eq!(hex::encode(share.share.serialize()), expected[&signer]);
         shares.push(share);
     }
     let signature = aggregate(&package, &shares, &public).unwrap();
+    assert_eq!(hex::encode(signature), vectors["final_output"]["sig"].as_str().unwrap());
+    let signature = prepared.aggregate(&prepared_shares, &public).unwrap();
     assert_eq!(hex::encode(signature), vectors["final_output"]["sig"].as_str().unwrap());
 }
