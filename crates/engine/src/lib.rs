@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod apply;
+pub mod commitment_cache;
 pub mod context;
 pub mod extension;
 pub mod json;

@@ -19,7 +19,7 @@ use tss_crypto::dealing::{deal, open_shares, Dealing};
 use tss_crypto::decrypt::reencryption_share;
 use tss_crypto::encrypt::{Ciphertext, EncryptionKey};
 use tss_crypto::finalize::finalize_share;
-use tss_crypto::sign::{generate_nonces, sign_derived, SecretNonce};
+use tss_crypto::sign::{generate_nonces, SecretNonce};
 use tss_crypto::{Encode, Identifier, KeyShare, TransportPublic, TransportSecret};
 use zeroize::Zeroizing;
 
@@ -233,7 +233,7 @@ impl LocalSecrets {
         for (c, n, h) in &p.nonces {
             let c = crate::serde64::array64(c).ok_or_else(|| LocalError::Corrupt("nonce commitment length".into()))?;
             let nonce = SecretNonce::from_secret_bytes(n).map_err(|e| LocalError::Corrupt(e.to_string()))?;
-            if nonce.commitment(id).to_published() != c {
+            if nonce.published() != c {
                 return Err(LocalError::Corrupt("a nonce does not match the commitment it is filed under".into()));
             }
             nonces.insert(c, (nonce, *h));
@@ -564,9 +564,9 @@ impl LocalSecrets {
                 Planned::Again { request, attempt, share } => Some((request, attempt, share)),
                 Planned::New { request, attempt, message, signers, signing } => {
                     let (nonce, share, public, tweak) = *signing;
-                    let signed = crate::signing::attempt_package(message, signers)
+                    let signed = crate::signing::attempt_package(&state.decoded_commitments, message, signers, &public, tweak.as_ref())
                         .map_err(|_| tss_crypto::Error::Frost("a signer's published commitment does not decode".into()))
-                        .and_then(|package| sign_derived(&package, nonce, &share, &public, tweak.as_ref()));
+                        .and_then(|package| package.sign(nonce, &share));
                     match signed {
                         Ok(s) => Some((request, attempt, s.share.serialize().try_into().unwrap_or([0; 32]))),
                         Err(e) => {
@@ -874,8 +874,8 @@ impl LocalSecrets {
             return;
         }
         let mut commitments = Vec::with_capacity(count);
-        for (nonce, commitment) in generate_nonces(self.id, count, rng) {
-            let raw = commitment.to_published();
+        for (nonce, _) in generate_nonces(self.id, count, rng) {
+            let raw = nonce.published();
             self.nonces.insert(raw, (nonce, height));
             commitments.push(raw);
         }

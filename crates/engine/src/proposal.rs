@@ -10,7 +10,6 @@ use crate::extension::{check_form, Item};
 use crate::state::{EngineState, Job};
 use crate::types::{ParticipantKey, RequestId};
 use std::collections::{BTreeMap, BTreeSet};
-use tss_crypto::sign::aggregate_derived;
 
 /// Aggregates every signing attempt whose shares are all in `extensions` (those of the previous
 /// height). Returns (request, attempt, signature) for the block, in request order. The
@@ -45,9 +44,9 @@ pub fn aggregate_signatures(state: &EngineState, extensions: &[(Vec<u8>, Vec<u8>
         .into_par_iter()
         .filter_map(|(request, attempt, a, message, context, public, got)| {
             let tweak = derivation_tweak(&public, context);
-            let package = attempt_package(message, &a.signers).ok()?;
+            let package = attempt_package(&state.decoded_commitments, message, &a.signers, &public, tweak.as_ref()).ok()?;
             let parsed: Vec<_> = a.signers.keys().filter_map(|k| parse_share(k, got.get(k)?)).collect();
-            aggregate_derived(&package, &parsed, &public, tweak.as_ref()).ok().map(|signature| (request, attempt, signature))
+            package.aggregate(&parsed, &public).ok().map(|signature| (request, attempt, signature))
         })
         .collect()
 }

@@ -1,21 +1,26 @@
 //! A signing attempt's FROST package and shares, rebuilt from the bytes kept on chain. Shared by
-//! the signers (`local`), the proposer (`proposal`) and block application (`apply`).
+//! the signers (`local`), the proposer (`proposal`) and block application (`apply`). The package
+//! is prepared once per attempt ([`PreparedPackage`]: binding factors, group commitment and
+//! challenge), so a share or an aggregate costs scalar arithmetic on top.
 
+use crate::commitment_cache::CommitmentCache;
 use crate::context::id_of;
 use crate::types::ParticipantKey;
 use std::collections::BTreeMap;
-use tss_crypto::sign::{signing_package, NonceCommitment, SignatureShare};
+use tss_crypto::prepared::PreparedPackage;
+use tss_crypto::sign::SignatureShare;
 use tss_crypto::wire::{tag, Writer};
-use tss_crypto::Encode;
-use frost_ed25519::SigningPackage;
+use tss_crypto::{Encode, KeyTweak, PublicKeySet};
 
-/// The package of an attempt: its message and every signer's published commitment. `Err` names
-/// the signers whose commitment does not decode (empty if the package itself cannot be built).
-pub(crate) fn attempt_package(message: &[u8], signers: &BTreeMap<ParticipantKey, [u8; 64]>) -> Result<SigningPackage, Vec<ParticipantKey>> {
+/// The prepared package of an attempt: its message and every signer's published commitment,
+/// under the key set's group key (shifted by `tweak` for a derived key). `Err` names the
+/// signers whose commitment does not decode (empty if the package itself cannot be built).
+/// Commitments come from `decoded` when they are there.
+pub(crate) fn attempt_package(decoded: &CommitmentCache, message: &[u8], signers: &BTreeMap<ParticipantKey, [u8; 64]>, public: &PublicKeySet, tweak: Option<&KeyTweak>) -> Result<PreparedPackage, Vec<ParticipantKey>> {
     let mut commitments = Vec::with_capacity(signers.len());
     let mut bad = Vec::new();
     for (signer, raw) in signers {
-        match id_of(signer).map(|i| NonceCommitment::from_published(i, raw)) {
+        match id_of(signer).map(|i| decoded.decode(i, raw)) {
             Some(Ok(c)) => commitments.push(c),
             _ => bad.push(*signer),
         }
@@ -23,7 +28,7 @@ pub(crate) fn attempt_package(message: &[u8], signers: &BTreeMap<ParticipantKey,
     if !bad.is_empty() {
         return Err(bad);
     }
-    signing_package(message, &commitments).map_err(|_| Vec::new())
+    PreparedPackage::new(message, &commitments, public, tweak).map_err(|_| Vec::new())
 }
 
 /// A signer's 32-byte share as it travels in an extension.

@@ -303,6 +303,9 @@ pub struct EngineState {
     pub nonces: Tracked<ParticipantKey, NoncePool>,
     /// Blame counts per validator address and reason.
     pub blame: Tracked<Vec<u8>, BTreeMap<crate::types::BlameReason, u64>>,
+    /// Published commitments already decoded (not consensus state: never saved, hashed or
+    /// compared, empty after a load or a clone).
+    pub decoded_commitments: crate::commitment_cache::CommitmentCache,
 }
 
 /// Why state could not be loaded.
@@ -414,6 +417,7 @@ impl EngineState {
             requests: Tracked::default(),
             nonces: Tracked::default(),
             blame: Tracked::default(),
+            decoded_commitments: Default::default(),
         }
     }
 
@@ -427,7 +431,7 @@ impl EngineState {
         let requests = load_section(store, "request", u64_id)?.into_iter().map(|(id, v)| (be_u64(&id), v)).collect();
         let nonces = load_pools(store)?;
         let blame = load_section(store, "blame", |b| Some(b.to_vec()))?.into_iter().collect();
-        Ok(Some(Self { meta, keysets, sessions, requests, nonces, blame }))
+        Ok(Some(Self { meta, keysets, sessions, requests, nonces, blame, decoded_commitments: Default::default() }))
     }
 
     /// Writes what changed since the last save (or load): the records that apply changed or

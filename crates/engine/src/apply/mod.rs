@@ -125,6 +125,7 @@ impl EngineState {
         a.progress_sessions();
         a.progress_repairs();
         a.progress_requests();
+        a.prune_decoded_commitments();
         if let Some(p) = &input.params {
             a.change_params(p);
         }
@@ -201,34 +202,50 @@ impl Apply<'_> {
     ///
     /// The checks (one decompression per point, about 42,000 points per block at 64 validators
     /// and 500 signatures) run on all cores; each batch's verdict depends on its bytes alone.
-    /// Pools keep the published bytes: [`crate::signing::attempt_package`] reads them back the
-    /// same way.
+    /// Pools keep the published bytes; what they decoded to is kept in
+    /// [`crate::commitment_cache::CommitmentCache`] for the signers, the proposer and
+    /// [`crate::signing::attempt_package`].
     fn apply_nonces(&mut self, nonces: Vec<(ParticipantKey, Vec<[u8; 64]>)>) {
         use rayon::prelude::*;
+        use tss_crypto::sign::NonceCommitment;
         let target = self.state.meta.params.nonce_pool_target;
-        let valid: Vec<Option<bool>> = nonces
+        let decoded: Vec<Option<Result<Vec<NonceCommitment>, tss_crypto::DecodeError>>> = nonces
             .par_iter()
             .map(|(sender, commitments)| {
                 let signer = crate::context::id_of(sender)?;
-                Some(commitments.par_iter().all(|c| tss_crypto::sign::NonceCommitment::from_published(signer, c).is_ok()))
+                Some(commitments.par_iter().map(|c| NonceCommitment::from_published(signer, c)).collect())
             })
             .collect();
-        for ((sender, commitments), valid) in nonces.into_iter().zip(valid) {
-            let Some(valid) = valid else { continue };
-            if !valid {
+        for ((sender, commitments), decoded) in nonces.into_iter().zip(decoded) {
+            let Some(decoded) = decoded else { continue };
+            let Ok(decoded) = decoded else {
                 self.blame(&sender, BlameReason::InvalidNonceCommitment);
                 continue;
-            }
+            };
             let pool = self.state.nonces.entry_or_default(sender);
             let mut known: BTreeSet<[u8; 64]> = pool.iter().copied().collect();
-            for c in commitments {
+            let mut kept = Vec::new();
+            for (c, d) in commitments.into_iter().zip(&decoded) {
                 if pool.len() >= target {
                     break;
                 }
                 if known.insert(c) {
                     pool.push_back(c);
+                    kept.push((c, d));
                 }
             }
+            for (c, d) in kept {
+                self.state.decoded_commitments.insert(c, d);
+            }
         }
+    }
+
+    /// Forgets decoded commitments that are neither in a pool nor in an open attempt.
+    fn prune_decoded_commitments(&mut self) {
+        let state = &mut *self.state;
+        let (nonces, requests) = (&state.nonces, &state.requests);
+        let attempts = || requests.values().filter_map(|r| r.attempt.as_ref());
+        let count = nonces.values().map(|pool| pool.len()).sum::<usize>() + attempts().map(|a| a.signers.len()).sum::<usize>();
+        state.decoded_commitments.prune(count, || nonces.values().flat_map(|pool| pool.iter()).chain(attempts().flat_map(|a| a.signers.values())));
     }
 }

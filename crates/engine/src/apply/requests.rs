@@ -15,7 +15,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use tss_crypto::decrypt::{combine_reencryption, verify_reencryption_shares, ReencryptionShare};
 use tss_crypto::encrypt::{Ciphertext, EncryptionKey};
 use crate::signing::{attempt_package, parse_share};
-use tss_crypto::sign::aggregate_derived;
 use tss_crypto::{Encode, KeyTweak, PublicKeySet, TransportPublic};
 
 /// The derivation context actually used: on the network key every caller gets its own derived
@@ -343,7 +342,7 @@ impl Apply<'_> {
         let r_keyset = self.state.requests.get(&id).map(|r| r.keyset).unwrap_or_default();
         let Some(public) = self.key_set(r_keyset, a.generation, a.epoch) else { return Err(Vec::new()) };
         let tweak = derivation_tweak(&public, context);
-        let package = match attempt_package(message, &a.signers) {
+        let package = match attempt_package(&self.state.decoded_commitments, message, &a.signers, &public, tweak.as_ref()) {
             Ok(package) => package,
             Err(bad) => {
                 for b in &bad {
@@ -366,7 +365,7 @@ impl Apply<'_> {
             }
             return Err(bad);
         }
-        match aggregate_derived(&package, &shares, &public, tweak.as_ref()) {
+        match package.aggregate(&shares, &public) {
             Ok(signature) => match signing_group_key(&public.group_key(), context) {
                 Some(public_key) => Ok(Outcome::Signature { signature: signature.to_vec(), public_key }),
                 None => Err(Vec::new()),
