@@ -508,13 +508,17 @@ impl LocalSecrets {
         self.sync(state, rng);
         let params = &state.meta.params;
         let mut b = Builder { items: Vec::new(), size: EMPTY_EXTENSION_LEN, budget: params.extension_budget };
+        // Key custody first: what keeps the key alive (its communication key, the verdicts and
+        // dealings of DKG, refresh and reshare sessions, repairs) is added before the requests
+        // it serves, so a backlog of signature or decryption shares can delay requests but
+        // never a session. Shares left out are made again at the next height.
         self.add_transport_key(state, height, &mut b, rng);
-        self.add_signature_shares(state, height, &mut b);
-        self.add_decryption_shares(state, height, &mut b, rng);
         let pending_dealings = pending_dealings(state, pending, height);
         self.add_verdicts(state, &pending_dealings, &mut b, rng);
         self.add_dealings(state, &pending_dealings, height, &mut b, rng);
         self.add_repair_items(state, &mut b, rng);
+        self.add_signature_shares(state, height, &mut b);
+        self.add_decryption_shares(state, height, &mut b, rng);
         self.add_nonces(state, height, &mut b, rng);
         VoteExtension { height, items: b.items }.to_bytes()
     }
