@@ -254,6 +254,15 @@ impl Tx {
     }
 }
 
+/// The gas limit a transaction's fee names, read without checking its signature (for a
+/// proposer filling a block with transactions its mempool already checked); `None` if the
+/// bytes are not a transaction.
+pub fn gas_limit(bytes: &[u8]) -> Option<u64> {
+    let tx = Tx::from_bytes(bytes).ok()?;
+    let (body, _): (TxBody, &[u8]) = postcard::take_from_bytes(&tx.body).ok()?;
+    Some(body.fee.gas_limit)
+}
+
 /// Decodes and verifies transaction bytes.
 pub fn decode(bytes: &[u8], chain_id: &str) -> Result<(Tx, TxBody), TxError> {
     let tx = Tx::from_bytes(bytes).map_err(|e| TxError::Decode(e.to_string()))?;
@@ -285,5 +294,7 @@ mod tests {
         empty.msgs.clear();
         assert!(matches!(Tx::sign(&key, &empty).verify("c"), Err(TxError::Bounds(_))));
         assert!(decode(&[TX_TAG, 1, 0], "c").is_err());
+        assert_eq!(gas_limit(&tx.to_bytes()), Some(100_000));
+        assert_eq!(gas_limit(&[TX_TAG, 1, 0]), None);
     }
 }
