@@ -4,7 +4,7 @@
 # listens elsewhere. Processes are tracked by PID in <dir>/pids and stopped by PID.
 #
 # usage: scripts/localnet.sh start  [--dir DIR] [--validators N] [--base-port P] [--mpcd BIN] [--cometbft BIN] [--epoch-length E] [--timeout-commit 500ms]
-#                                    [--nonce-pool 64] [--nonce-batch 32]
+#                                    [--nonce-pool 64] [--nonce-batch 32] [--max-block-gas 100000000]
 #        scripts/localnet.sh stop   [--dir DIR]
 #        scripts/localnet.sh status [--dir DIR]
 #        N_NODE=i scripts/localnet.sh restart-node [--dir DIR]   (after a crash of node i)
@@ -14,6 +14,7 @@
 # Ports of node i (0-based): p2p P+10i, rpc P+10i+1, abci P+10i+2, metrics P+10i+3.
 # Defaults: --dir ./localnet, --validators 4, --base-port 27000, --epoch-length 10, the engine's
 # nonce_pool_target 64 and nonce_batch 32 (--nonce-pool, --nonce-batch: the signing capacity),
+# the app's max_block_gas 100000000 (--max-block-gas: about 590 signature requests a block),
 # --mpcd target/release/mpcd if built (cargo build --release -p mpcd), else target/debug/mpcd,
 # --cometbft from PATH or $(go env GOPATH)/bin (scripts/install-deps builds the pinned version).
 # Logs: <dir>/node<i>/cometbft.log and <dir>/mpcd<i>/mpcd.log.
@@ -22,7 +23,7 @@ set -euo pipefail
 
 cmd="${1:-}"
 [ $# -gt 0 ] && shift
-dir="./localnet"; n=4; base=27000; epoch=10; commit="500ms"; nonce_pool=64; nonce_batch=32
+dir="./localnet"; n=4; base=27000; epoch=10; commit="500ms"; nonce_pool=64; nonce_batch=32; max_block_gas=100000000
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 mpcd="$root/target/release/mpcd"
 [ -x "$mpcd" ] || mpcd="$root/target/debug/mpcd"
@@ -41,6 +42,7 @@ while [ $# -gt 0 ]; do
         --timeout-commit) commit="$2"; shift 2 ;;
         --nonce-pool) nonce_pool="$2"; shift 2 ;;
         --nonce-batch) nonce_batch="$2"; shift 2 ;;
+        --max-block-gas) max_block_gas="$2"; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "unknown option $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -125,9 +127,9 @@ case "$cmd" in
         genesis="$dir/node0/config/genesis.json"
         # Consensus params and engine params first; then the app's own genesis commands, which
         # refuse a key for a validator that is not in genesis; then the same checks as InitChain.
-        python3 - "$genesis" "$epoch" "$nonce_pool" "$nonce_batch" <<'PY'
+        python3 - "$genesis" "$epoch" "$nonce_pool" "$nonce_batch" "$max_block_gas" <<'PY'
 import json, sys
-path, epoch, nonce_pool, nonce_batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+path, epoch, nonce_pool, nonce_batch, max_block_gas = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 g = json.load(open(path))
 g.setdefault("consensus_params", {}).setdefault("abci", {})["vote_extensions_enable_height"] = "2"
 # A localnet votes in seconds: a short voting period, and a grace period after a rotation long
@@ -136,7 +138,7 @@ g["app_state"] = {"params": {
     "epoch_length": epoch, "extension_budget": 65536, "dealing_timeout": 6, "complaint_window": 1,
     "request_timeout": 2, "max_attempts": 3, "nonce_pool_target": nonce_pool, "nonce_batch": nonce_batch,
     "retirement_delay": 40, "max_message_len": 1024, "max_context_len": 256, "session_retention": 8},
-    "app_params": {"gov": {"min_deposit": 1000000, "max_deposit_blocks": 30, "voting_blocks": 8}}}
+    "app_params": {"max_block_gas": max_block_gas, "gov": {"min_deposit": 1000000, "max_deposit_blocks": 30, "voting_blocks": 8}}}
 json.dump(g, open(path, "w"), indent=2)
 PY
         for i in $(seq 0 $((n - 1))); do
