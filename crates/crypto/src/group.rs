@@ -121,7 +121,7 @@ pub fn signed_x25519_scalar(secret_bytes: &[u8; 32], lifted_public: &EdwardsPoin
 }
 
 /// 8^-1 mod l.
-fn inv8() -> Scalar {
+pub(crate) fn inv8() -> Scalar {
     Scalar::from(8u64).invert()
 }
 

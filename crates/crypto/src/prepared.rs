@@ -117,11 +117,6 @@ impl PreparedPackage {
         self.verifying_key.compress().to_bytes()
     }
 
-    /// The signers, in identifier order.
-    pub fn signers(&self) -> impl Iterator<Item = &Identifier> {
-        self.signers.keys()
-    }
-
     /// The Lagrange coefficient at zero of `id` over the signer set (only a signer and cheater
     /// detection need one: `t` multiplications and an inversion).
     fn lambda(&self, id: Identifier) -> Result<Scalar, Error> {

@@ -49,7 +49,7 @@ impl SecretNonce {
     /// [`NonceCommitment::to_published`]: `[d/8]G || [e/8]G`, two multiplications with the
     /// precomputed base-point table instead of two variable-base ones.
     pub fn published(&self) -> [u8; 64] {
-        let inverse_cofactor = Scalar::from(8u64).invert();
+        let inverse_cofactor = crate::group::inv8();
         let (hiding, binding) = self.scalars();
         let mut out = [0u8; 64];
         out[..32].copy_from_slice(crate::group::mul_base(&(*hiding * inverse_cofactor)).compress().as_bytes());
@@ -116,7 +116,7 @@ pub fn generate_nonces<R: RngCore + CryptoRng>(signer: Identifier, count: usize,
 impl NonceCommitment {
     /// The 64 bytes `[1/8]D || [1/8]E` a signer publishes (each a canonical encoding).
     pub fn to_published(&self) -> [u8; 64] {
-        let inverse_cofactor = Scalar::from(8u64).invert();
+        let inverse_cofactor = crate::group::inv8();
         let mut out = [0u8; 64];
         out[..32].copy_from_slice((self.commitments.hiding().value() * inverse_cofactor).compress().as_bytes());
         out[32..].copy_from_slice((self.commitments.binding().value() * inverse_cofactor).compress().as_bytes());

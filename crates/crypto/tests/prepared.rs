@@ -91,13 +91,9 @@ fn a_nonce_for_another_commitment_is_refused() {
 
 #[test]
 fn a_member_that_did_not_commit_cannot_sign() {
-    let mut r = rng(8);
-    let (mut net, ids) = network(4, &mut r);
-    let public = dkg(&mut net, &ids, 3, 1, &mut r).public;
-    let shares: Vec<KeyShare> = shares_of(&net, &ids).into_iter().cloned().collect();
-    let (nonces, commitments): (Vec<_>, Vec<_>) = shares.iter().map(|s| generate_nonces(s.id(), 1, &mut r).pop().unwrap()).unzip();
-    let prepared = PreparedPackage::new(b"m", &commitments[..3], &public, None).unwrap();
-    assert!(matches!(prepared.sign(copy(&nonces[3]), &shares[3]), Err(Error::NonceMismatch)));
+    let a = attempt(8, 4, 4);
+    let prepared = PreparedPackage::new(b"m", &a.commitments[..3], &a.public, None).unwrap();
+    assert!(matches!(prepared.sign(copy(&a.nonces[3]), &a.shares[3]), Err(Error::NonceMismatch)));
 }
 
 #[test]

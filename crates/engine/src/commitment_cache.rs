@@ -44,16 +44,6 @@ impl CommitmentCache {
             self.decoded.retain(|raw, _| live.contains(raw));
         }
     }
-
-    /// Number of commitments held.
-    pub fn len(&self) -> usize {
-        self.decoded.len()
-    }
-
-    /// Whether it holds none.
-    pub fn is_empty(&self) -> bool {
-        self.decoded.is_empty()
-    }
 }
 
 /// A clone starts cold: the cache is an optimization of one node, not part of its state.
@@ -99,7 +89,7 @@ mod tests {
         cache.insert(raw, &c);
         assert_eq!(cache.decode(other, &raw).unwrap(), cold);
         assert_eq!(cold.signer, other);
-        assert!(cache.clone().is_empty());
+        assert!(cache.clone().decoded.is_empty());
     }
 
     #[test]
@@ -111,9 +101,9 @@ mod tests {
         }
         // 1100 held, 30 live: over 2*30 + 1024, so only the live ones stay.
         cache.prune(30, || all.iter().take(30).map(|(raw, _)| raw));
-        assert_eq!(cache.len(), 30);
+        assert_eq!(cache.decoded.len(), 30);
         // Under the bound nothing is dropped.
         cache.prune(1, || all.iter().take(1).map(|(raw, _)| raw));
-        assert_eq!(cache.len(), 30);
+        assert_eq!(cache.decoded.len(), 30);
     }
 }

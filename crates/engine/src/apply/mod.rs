@@ -224,18 +224,14 @@ impl Apply<'_> {
             };
             let pool = self.state.nonces.entry_or_default(sender);
             let mut known: BTreeSet<[u8; 64]> = pool.iter().copied().collect();
-            let mut kept = Vec::new();
             for (c, d) in commitments.into_iter().zip(&decoded) {
                 if pool.len() >= target {
                     break;
                 }
                 if known.insert(c) {
                     pool.push_back(c);
-                    kept.push((c, d));
+                    self.state.decoded_commitments.insert(c, d);
                 }
-            }
-            for (c, d) in kept {
-                self.state.decoded_commitments.insert(c, d);
             }
         }
     }
