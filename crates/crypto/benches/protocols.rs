@@ -11,6 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 use tss_crypto::dealing::{deal, open_shares, verify_dealings, Dealing};
 use tss_crypto::decrypt::{combine, decryption_share};
+use tss_crypto::decrypt_batch::{decryption_batch, lagrange_for, verify_decryption_batches, BatchToVerify, DecryptionBatch, ShareBase};
+use tss_crypto::decrypt_claim::{all_hold, Claim, ClaimToCheck, ClaimedPoint};
 use tss_crypto::encrypt::{encrypt, EncryptionKey};
 use tss_crypto::finalize::{finalize_public, finalize_share, qualify};
 use tss_crypto::local::{Faults, LocalNetwork};
@@ -195,5 +197,80 @@ fn bench_nonce_commitments(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_keygen, bench_sign_decrypt, bench_nonce_commitments);
+/// A block's public decryptions checked two ways, for `m` ciphertexts (`TSS_BENCH_CLAIM_LEN`,
+/// 2000): every node decoding and verifying `t` holders' batches (what FinalizeBlock does
+/// today), and every node checking claims of combined points (`decrypt_claim`), either one
+/// claim of all `m` or `n` claims of `m / n` (one per claimant): decoding the `m` points, each
+/// claim's weights and base, `t` answer batches verified together, one comparison per claim.
+/// Beside them the parts one party pays: a claimant's combination per ciphertext and a holder's
+/// answer batch.
+fn bench_decryption_claim(c: &mut Criterion) {
+    let m: usize = std::env::var("TSS_BENCH_CLAIM_LEN").ok().and_then(|s| s.parse().ok()).unwrap_or(2000);
+    let mut g = c.benchmark_group("decryption_claim");
+    g.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
+    for n in sizes() {
+        let f = fixture(n);
+        let mut rng = ChaCha20Rng::seed_from_u64(9);
+        let t = usize::from(f.public.threshold());
+        let key = EncryptionKey::new(&f.public, 0);
+        let bases: Vec<ShareBase> = (0..m).map(|i| ShareBase::verified(&encrypt(&key, b"bench", &i.to_be_bytes(), &mut rng).unwrap(), &key).unwrap()).collect();
+        let refs: Vec<&ShareBase> = bases.iter().collect();
+        let holders = &f.ids[..t];
+        let batches: Vec<DecryptionBatch> = holders.iter().map(|h| decryption_batch(&refs, f.net.participants[h].share.as_ref().unwrap(), &f.public, &mut rng).unwrap()).collect();
+        let wire: Vec<Vec<u8>> = batches.iter().map(DecryptionBatch::to_bytes).collect();
+        let indexes: Vec<usize> = (0..m).collect();
+        let label = format!("{n}/{m}");
+        g.bench_function(BenchmarkId::new("decode_and_verify_t_batches", &label), |b| {
+            b.iter(|| {
+                let decoded: Vec<DecryptionBatch> = holders.iter().zip(&wire).map(|(h, w)| DecryptionBatch::from_bytes(*h, w).unwrap()).collect();
+                let list: Vec<BatchToVerify<'_>> = decoded.iter().map(|batch| BatchToVerify { batch, indexes: &indexes }).collect();
+                assert!(verify_decryption_batches(&f.public, &bases, &list).is_empty());
+            })
+        });
+        let lambdas = lagrange_for(holders).unwrap();
+        let shares_of = |j: usize| -> Vec<_> { batches.iter().map(|b| b.points[j]).collect() };
+        let first = shares_of(0);
+        g.bench_function(BenchmarkId::new("claimant_combine_one", &label), |b| b.iter(|| ClaimedPoint::combine(&lambdas, &first).unwrap()));
+        let claimed: Vec<ClaimedPoint> = (0..m).map(|j| ClaimedPoint::combine(&lambdas, &shares_of(j)).unwrap()).collect();
+        let claimed_wire: Vec<[u8; 32]> = claimed.iter().map(ClaimedPoint::to_bytes).collect();
+        let answerers = &f.ids[n - t..];
+        for claims in [1, n] {
+            let per = m.div_ceil(claims);
+            let make = |points: &[ClaimedPoint]| -> Vec<Claim> {
+                refs.chunks(per).zip(points.chunks(per)).enumerate().map(|(k, (r, p))| Claim::new(&k.to_be_bytes(), r, p).unwrap()).collect()
+            };
+            let made = make(&claimed);
+            let claim_bases: Vec<ShareBase> = made.iter().map(|c| *c.base()).collect();
+            let claim_refs: Vec<&ShareBase> = claim_bases.iter().collect();
+            let share = f.net.participants[&f.ids[n - 1]].share.as_ref().unwrap();
+            let id = format!("{label}/{}_claims", made.len());
+            g.bench_function(BenchmarkId::new("holder_answer", &id), |b| {
+                b.iter(|| {
+                    let made = make(&claimed);
+                    let bases: Vec<&ShareBase> = made.iter().map(Claim::base).collect();
+                    decryption_batch(&bases, share, &f.public, &mut rng).unwrap()
+                })
+            });
+            let answers: Vec<Vec<u8>> = answerers.iter().map(|h| decryption_batch(&claim_refs, f.net.participants[h].share.as_ref().unwrap(), &f.public, &mut rng).unwrap().to_bytes()).collect();
+            let answer_lambdas = lagrange_for(answerers).unwrap();
+            let claim_indexes: Vec<usize> = (0..made.len()).collect();
+            g.bench_function(BenchmarkId::new("decode_and_verify_claims", &id), |b| {
+                b.iter(|| {
+                    let decoded: Vec<ClaimedPoint> = claimed_wire.iter().map(|q| ClaimedPoint::decode(*q).unwrap()).collect();
+                    let made = make(&decoded);
+                    let bases: Vec<ShareBase> = made.iter().map(|c| *c.base()).collect();
+                    let batches: Vec<DecryptionBatch> = answerers.iter().zip(&answers).map(|(h, w)| DecryptionBatch::from_bytes(*h, w).unwrap()).collect();
+                    let list: Vec<BatchToVerify<'_>> = batches.iter().map(|batch| BatchToVerify { batch, indexes: &claim_indexes }).collect();
+                    assert!(verify_decryption_batches(&f.public, &bases, &list).is_empty());
+                    let shares: Vec<Vec<_>> = (0..made.len()).map(|k| batches.iter().map(|b| b.points[k]).collect()).collect();
+                    let list: Vec<ClaimToCheck<'_>> = made.iter().zip(decoded.chunks(per)).zip(&shares).map(|((claim, claimed), answers)| ClaimToCheck { claim, claimed, answers }).collect();
+                    assert!(all_hold(&answer_lambdas, &list).iter().all(|h| *h));
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_keygen, bench_sign_decrypt, bench_nonce_commitments, bench_decryption_claim);
 criterion_main!(benches);

@@ -61,6 +61,17 @@ impl ShareBase {
     pub fn point(&self) -> &EdwardsPoint {
         &self.point
     }
+
+    /// A base that is not a ciphertext's but computed from bases (a claim's `E*`,
+    /// [`crate::decrypt_claim::Claim`]), named by its edwards25519 encoding.
+    pub(crate) fn derived(point: EdwardsPoint) -> Self {
+        Self { ephemeral: point.compress().to_bytes(), point }
+    }
+
+    /// The ciphertext's ephemeral key as sent (X25519 form).
+    pub fn ephemeral(&self) -> &[u8; 32] {
+        &self.ephemeral
+    }
 }
 
 /// One holder's decryption shares of a list of ciphertexts, in the list's order.

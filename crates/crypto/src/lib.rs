@@ -5,6 +5,7 @@ pub mod complaint;
 pub mod dealing;
 pub mod decrypt;
 pub mod decrypt_batch;
+pub mod decrypt_claim;
 pub mod dleq;
 pub mod encrypt;
 pub mod error;
