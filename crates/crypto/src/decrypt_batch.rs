@@ -197,6 +197,18 @@ impl DecryptionBatch {
     }
 }
 
+/// Share `index` of a batch in wire form, decoded alone and *not verified*: for a combiner that
+/// needs a few shares of many batches and leaves the check to a claim
+/// ([`crate::decrypt_claim`]). `None` if the batch has no such share or it does not decode.
+pub fn unverified_share(bytes: &[u8], index: usize) -> Option<EdwardsPoint> {
+    let count = usize::from(u16::from_be_bytes(bytes.get(..2)?.try_into().ok()?));
+    if index >= count || bytes.len() != EMPTY_BATCH_LEN + 32 * count {
+        return None;
+    }
+    let at = 2 + 32 * index;
+    decode_share_point(bytes.get(at..at + 32)?.try_into().ok()?)
+}
+
 /// One batch to verify and the indexes, into the verifier's list of bases, of the ciphertexts
 /// its shares are for (in the batch's order).
 pub struct BatchToVerify<'a> {

@@ -168,6 +168,19 @@ proptest! {
 }
 
 #[test]
+fn one_share_decodes_alone_as_in_the_whole_batch() {
+    let f = fixture(3, 2, 3, 13);
+    let b = batch_of(&f, &f.ids[1], &[0, 1, 2], 14);
+    let bytes = b.to_bytes();
+    for (j, p) in b.points.iter().enumerate() {
+        assert_eq!(tss_crypto::decrypt_batch::unverified_share(&bytes, j), Some(*p));
+    }
+    assert_eq!(tss_crypto::decrypt_batch::unverified_share(&bytes, 3), None);
+    assert_eq!(tss_crypto::decrypt_batch::unverified_share(&bytes[..bytes.len() - 1], 0), None);
+    assert_eq!(tss_crypto::decrypt_batch::unverified_share(&[], 0), None);
+}
+
+#[test]
 fn checked_before_gives_the_same_base_as_verifying() {
     let f = fixture(3, 2, 3, 12);
     for (ct, base) in f.cts.iter().zip(&f.bases) {

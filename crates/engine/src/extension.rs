@@ -115,6 +115,41 @@ pub enum Item {
         /// `DecryptionBatch` wire bytes.
         batch: Vec<u8>,
     },
+    /// A combiner's claim of combined decryption points (`tss_crypto::decrypt_claim`) for the
+    /// requests the chain assigned it in a claim round.
+    DecryptionClaim {
+        /// The keyset.
+        keyset: u64,
+        /// The key generation.
+        generation: u32,
+        /// The epoch of the batches combined.
+        epoch: u64,
+        /// The height whose block assigned the requests (the claim round).
+        round: u64,
+        /// The first request number the bitmap covers.
+        first_request: u64,
+        /// The requests claimed, as in [`Item::DecryptionBatch`]; the points are in request order.
+        present: Vec<u8>,
+        /// Each request's claimed point `Q` (`ClaimedPoint` encoding).
+        points: Vec<[u8; 32]>,
+    },
+    /// This holder's answers to a round's claims: one decryption batch over the claims' bases,
+    /// in the order of their claimants.
+    ClaimAnswers {
+        /// The keyset.
+        keyset: u64,
+        /// The key generation.
+        generation: u32,
+        /// The epoch whose shares were used.
+        epoch: u64,
+        /// The claim round.
+        round: u64,
+        /// Bit `k` is set when the batch answers the claim of the key set's `k`-th holder (in
+        /// identifier order).
+        claimants: Vec<u8>,
+        /// `DecryptionBatch` wire bytes.
+        batch: Vec<u8>,
+    },
 }
 
 /// The bitmap of a sorted, duplicate-free list of request numbers, from its first.
@@ -166,6 +201,8 @@ impl Item {
             Item::SignatureShare { .. } => 8 + 4 + 32,
             Item::ReencryptionShare { share, .. } => 8 + 4 + 4 + share.len(),
             Item::DecryptionBatch { present, batch, .. } => 8 + 4 + 8 + 8 + 2 + present.len() + 4 + batch.len(),
+            Item::DecryptionClaim { present, points, .. } => 8 + 4 + 8 + 8 + 8 + 2 + present.len() + 2 + 32 * points.len(),
+            Item::ClaimAnswers { claimants, batch, .. } => 8 + 4 + 8 + 8 + 2 + claimants.len() + 4 + batch.len(),
         }
     }
 }
@@ -178,8 +215,9 @@ impl Encode for VoteExtension {
     /// 2: item kinds 6 (acknowledgements), 7 and 8 (share repair), 9 (transport key), 10
     /// (withdrawn nonces). 3: nonce commitments in their published form, `[1/8]D || [1/8]E`
     /// ([`tss_crypto::sign::NonceCommitment::from_published`]). 4: public decryption shares
-    /// travel only in batches (kind 11); kind 5 is for re-encryption shares.
-    const VERSION: u8 = 4;
+    /// travel only in batches (kind 11); kind 5 is for re-encryption shares. 5: claims of
+    /// combined decryption points (kind 12) and their answers (kind 13).
+    const VERSION: u8 = 5;
     const MAX_LEN: usize = 4 * 1024 * 1024;
 
     fn encode_body(&self, w: &mut Writer) {
@@ -226,6 +264,18 @@ impl Encode for VoteExtension {
                     w.u8(11).u64(*keyset).u32(*generation).u64(*epoch).u64(*first_request);
                     w.u16(u16::try_from(present.len()).unwrap_or(u16::MAX)).raw(present).bytes(batch);
                 }
+                Item::DecryptionClaim { keyset, generation, epoch, round, first_request, present, points } => {
+                    w.u8(12).u64(*keyset).u32(*generation).u64(*epoch).u64(*round).u64(*first_request);
+                    w.u16(u16::try_from(present.len()).unwrap_or(u16::MAX)).raw(present);
+                    w.u16(u16::try_from(points.len()).unwrap_or(u16::MAX));
+                    for p in points {
+                        w.raw(p);
+                    }
+                }
+                Item::ClaimAnswers { keyset, generation, epoch, round, claimants, batch } => {
+                    w.u8(13).u64(*keyset).u32(*generation).u64(*epoch).u64(*round);
+                    w.u16(u16::try_from(claimants.len()).unwrap_or(u16::MAX)).raw(claimants).bytes(batch);
+                }
             }
         }
     }
@@ -258,6 +308,20 @@ impl Encode for VoteExtension {
                     let len = r.count("request bitmap", MAX_BITMAP, 1)?;
                     let present = r.take(len, "request bitmap")?.to_vec();
                     Item::DecryptionBatch { keyset, generation, epoch, first_request, present, batch: r.bytes("decryption batch", MAX_NESTED)?.to_vec() }
+                }
+                12 => {
+                    let (keyset, generation, epoch, round, first_request) = (r.u64("keyset")?, r.u32("generation")?, r.u64("epoch")?, r.u64("claim round")?, r.u64("first request")?);
+                    let len = r.count("request bitmap", MAX_BITMAP, 1)?;
+                    let present = r.take(len, "request bitmap")?.to_vec();
+                    let m = r.count("claimed points", MAX_ITEMS, 32)?;
+                    let points = (0..m).map(|_| r.array("claimed point")).collect::<Result<_, _>>()?;
+                    Item::DecryptionClaim { keyset, generation, epoch, round, first_request, present, points }
+                }
+                13 => {
+                    let (keyset, generation, epoch, round) = (r.u64("keyset")?, r.u32("generation")?, r.u64("epoch")?, r.u64("claim round")?);
+                    let len = r.count("claimant bitmap", MAX_BITMAP, 1)?;
+                    let claimants = r.take(len, "claimant bitmap")?.to_vec();
+                    Item::ClaimAnswers { keyset, generation, epoch, round, claimants, batch: r.bytes("claim answers", MAX_NESTED)?.to_vec() }
                 }
                 _ => return Err(DecodeError::Invalid("item kind")),
             };
@@ -329,6 +393,8 @@ mod tests {
                 Item::SignatureShare { request: 3, attempt: 1, share: [9; 32] },
                 Item::ReencryptionShare { request: 4, attempt: 0, share: vec![5; 10] },
                 Item::DecryptionBatch { keyset: 1, generation: 0, epoch: 2, first_request: 10, present: vec![0b101], batch: vec![6; 40] },
+                Item::DecryptionClaim { keyset: 1, generation: 0, epoch: 2, round: 8, first_request: 10, present: vec![0b11], points: vec![[1; 32], [2; 32]] },
+                Item::ClaimAnswers { keyset: 1, generation: 0, epoch: 2, round: 8, claimants: vec![0b1001], batch: vec![7; 40] },
             ],
         };
         let bytes = ext.to_bytes();

@@ -95,6 +95,7 @@ fn blame_reason(r: BlameReason) -> &'static str {
         BlameReason::MissingSignatureShare => "missing_signature_share",
         BlameReason::InvalidDecryptionShare => "invalid_decryption_share",
         BlameReason::InvalidNonceCommitment => "invalid_nonce_commitment",
+        BlameReason::WrongDecryptionClaim => "wrong_decryption_claim",
     }
 }
 

@@ -23,6 +23,8 @@ use tss_crypto::sign::{generate_nonces, SecretNonce};
 use tss_crypto::{Encode, Identifier, KeyShare, TransportPublic, TransportSecret};
 use zeroize::Zeroizing;
 
+mod claims;
+
 /// (keyset, generation, epoch).
 pub type EpochRef = (KeysetId, u32, u64);
 
@@ -518,6 +520,8 @@ impl LocalSecrets {
         self.add_dealings(state, &pending_dealings, height, &mut b, rng);
         self.add_repair_items(state, &mut b, rng);
         self.add_signature_shares(state, height, &mut b);
+        self.add_claim_answers(state, pending, height, &mut b, rng);
+        self.add_decryption_claims(state, pending, height, &mut b);
         self.add_decryption_shares(state, height, &mut b, rng);
         self.add_nonces(state, height, &mut b, rng);
         VoteExtension { height, items: b.items }.to_bytes()
@@ -590,8 +594,8 @@ impl LocalSecrets {
     /// Public decryption shares go out as one batch per key set (one proof for all of them);
     /// re-encryption shares one by one, each with its own proof.
     fn add_decryption_shares<R: RngCore + CryptoRng>(&mut self, state: &EngineState, height: u64, b: &mut Builder, rng: &mut R) {
-        self.add_decryption_batches(state, height, b, rng);
         self.add_reencryption_shares(state, b, rng);
+        self.add_decryption_batches(state, height, b, rng);
     }
 
     /// For every key set of which it holds a share, this validator's shares of the public
@@ -601,8 +605,12 @@ impl LocalSecrets {
     /// a batch made at `h` is applied at `h + 1`, and the block at `h` applies only batches
     /// for attempts of the other parity, so no request a batch names can complete before the
     /// batch arrives (a batch naming a request that is gone cannot be checked and is dropped).
-    /// The chain verified each ciphertext's proof at submission. Batches take at most half of
-    /// the room left, so that a decryption backlog never crowds out dealings and nonces.
+    /// The chain verified each ciphertext's proof at submission. Batches leave room for one
+    /// batch of nonce commitments (or half the room left, if less), so that a decryption
+    /// backlog never crowds out nonces (key custody items are added before them). When not every share fits, each holder starts at
+    /// its own place in the list (its position among the key set's holders), so that the
+    /// holders together still cover every request about evenly; the rest go out at the next
+    /// due height. Requests in a claim round get no shares.
     fn add_decryption_batches<R: RngCore + CryptoRng>(&mut self, state: &EngineState, height: u64, b: &mut Builder, rng: &mut R) {
         use tss_crypto::decrypt_batch::{decryption_batch, ShareBase, EMPTY_BATCH_LEN};
         let me = self.me();
@@ -610,26 +618,34 @@ impl LocalSecrets {
         for (id, r) in &state.requests {
             let (Some(a), Job::Decrypt { ciphertext, delivery: Delivery::Public }) = (&r.attempt, &r.job) else { continue };
             let due = height > a.started && (height - a.started) % 2 == 1 && height < a.deadline;
-            if !due || a.shares.contains_key(&me) || r.excluded.contains(&me) || !self.shares.contains_key(&(r.keyset, a.generation, a.epoch)) {
+            if !due || r.claim.is_some() || a.shares.contains_key(&me) || r.excluded.contains(&me) || !self.shares.contains_key(&(r.keyset, a.generation, a.epoch)) {
                 continue;
             }
             groups.entry((r.keyset, a.generation, a.epoch)).or_default().push((*id, ciphertext));
         }
-        let limit = b.size + b.budget.saturating_sub(b.size) / 2;
+        let nonce_room = Item::Nonces { commitments: vec![[0; crate::extension::NONCE_COMMITMENT_LEN]; state.meta.params.nonce_batch] }.encoded_len();
+        let limit = b.budget.saturating_sub(nonce_room.min(b.budget.saturating_sub(b.size) / 2));
         for (group, requests) in groups {
+            let (Some(share), Ok(public)) = (self.shares.get(&group), state.public_key_set(group.0, group.1, group.2)) else { continue };
+            let holders = public.ids().count().max(1);
+            let position = public.ids().position(|id| id == self.id).unwrap_or(0);
+            let start = requests.len() * position / holders;
             let header = Item::DecryptionBatch { keyset: 0, generation: 0, epoch: 0, first_request: 0, present: Vec::new(), batch: Vec::new() }.encoded_len() + EMPTY_BATCH_LEN;
             let mut chosen: Vec<(RequestId, ShareBase)> = Vec::new();
-            for (id, ct) in requests {
+            let (mut low, mut high) = (u64::MAX, 0u64);
+            for (id, ct) in requests.iter().skip(start).chain(requests.iter().take(start)) {
                 let Some(base) = Ciphertext::from_bytes(ct).ok().as_ref().and_then(ShareBase::checked_before) else { continue };
-                let span = id - chosen.first().map_or(id, |(first, _)| *first);
+                let span = high.max(*id) - low.min(*id);
                 let bitmap = usize::try_from(span / 8 + 1).unwrap_or(usize::MAX);
                 let len = header + 32 * (chosen.len() + 1) + bitmap;
                 if bitmap > crate::extension::MAX_BITMAP || b.size + len > limit {
                     break;
                 }
-                chosen.push((id, base));
+                low = low.min(*id);
+                high = high.max(*id);
+                chosen.push((*id, base));
             }
-            let (Some(share), Ok(public)) = (self.shares.get(&group), state.public_key_set(group.0, group.1, group.2)) else { continue };
+            chosen.sort_by_key(|(id, _)| *id);
             let ids: Vec<RequestId> = chosen.iter().map(|(id, _)| *id).collect();
             let bases: Vec<&ShareBase> = chosen.iter().map(|(_, base)| base).collect();
             let (Some((first_request, present)), Ok(batch)) = (crate::extension::request_bitmap(&ids), decryption_batch(&bases, share, &public, rng)) else { continue };

@@ -51,6 +51,15 @@ pub struct Params {
     /// See `threshold_numerator`.
     #[serde(default = "default_threshold_denominator")]
     pub threshold_denominator: u32,
+    /// A key set's public decryptions go through a claim round (one combiner per slice, its
+    /// claim checked by the holders' answers; `h+4` instead of `h+2`, a fraction of every
+    /// node's work) when a block brings shares for at least this many of them.
+    #[serde(default = "default_decryption_claim_min")]
+    pub decryption_claim_min: usize,
+}
+
+fn default_decryption_claim_min() -> usize {
+    256
 }
 
 fn default_threshold_numerator() -> u32 {
@@ -88,6 +97,7 @@ impl Default for Params {
             repair_attempts: default_repair_attempts(),
             threshold_numerator: default_threshold_numerator(),
             threshold_denominator: default_threshold_denominator(),
+            decryption_claim_min: default_decryption_claim_min(),
         }
     }
 }
@@ -126,6 +136,9 @@ impl Params {
         }
         if self.handover_attempts == 0 || self.repair_attempts == 0 {
             return bad("handover_attempts and repair_attempts must be at least 1");
+        }
+        if self.decryption_claim_min == 0 {
+            return bad("decryption_claim_min must be at least 1");
         }
         // t > n/2 keeps a single key from being reconstructable by a minority; t <= n.
         let (num, den) = (u64::from(self.threshold_numerator), u64::from(self.threshold_denominator));

@@ -254,6 +254,44 @@ pub struct PendingRequest {
     /// dropped their extension), so they are tried last, never barred.
     #[serde(default)]
     pub missed: BTreeSet<ParticipantKey>,
+    /// Where a public decryption stands in a claim round (`apply::claims`); while set, the
+    /// attempt does not time out and holders send it no shares.
+    #[serde(default)]
+    pub claim: Option<ClaimStage>,
+}
+
+/// A public decryption's place in a claim round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClaimStage {
+    /// The block of height `round` assigned it to `combiner`, whose claim is due in the next
+    /// block.
+    Assigned {
+        /// The round (the assigning block's height).
+        round: u64,
+        /// The combiner.
+        combiner: ParticipantKey,
+    },
+    /// `combiner` claimed its combined point; the claim waits for the holders' answers.
+    Claimed {
+        /// The round.
+        round: u64,
+        /// The combiner.
+        combiner: ParticipantKey,
+    },
+}
+
+/// A claim round's claim, by key set, round and combiner.
+pub type ClaimKey = (KeysetId, u32, u64, u64, ParticipantKey);
+
+/// A combiner's claim waiting for answers (`apply::claims`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredClaim {
+    /// The requests claimed, in order.
+    pub requests: Vec<RequestId>,
+    /// Their claimed points (`ClaimedPoint` encodings), in the same order.
+    pub points: Vec<[u8; 32]>,
+    /// The height whose block recorded it.
+    pub recorded: u64,
 }
 
 /// Chain-wide bookkeeping.
@@ -303,6 +341,8 @@ pub struct EngineState {
     pub nonces: Tracked<ParticipantKey, NoncePool>,
     /// Blame counts per validator address and reason.
     pub blame: Tracked<Vec<u8>, BTreeMap<crate::types::BlameReason, u64>>,
+    /// Claims of combined decryption points waiting for answers.
+    pub claims: Tracked<ClaimKey, StoredClaim>,
     /// Published commitments already decoded (not consensus state: never saved, hashed or
     /// compared, empty after a load or a clone).
     pub decoded_commitments: crate::commitment_cache::CommitmentCache,
@@ -389,6 +429,24 @@ fn write_changed<S: Store + ?Sized, K: Ord + Clone, V: Serialize>(store: &mut S,
     });
 }
 
+/// A claim's record id: keyset, generation, epoch, round (big-endian), combiner.
+fn claim_id(k: &ClaimKey) -> Vec<u8> {
+    let mut id = Vec::with_capacity(60);
+    id.extend_from_slice(&k.0.to_be_bytes());
+    id.extend_from_slice(&k.1.to_be_bytes());
+    id.extend_from_slice(&k.2.to_be_bytes());
+    id.extend_from_slice(&k.3.to_be_bytes());
+    id.extend_from_slice(&k.4);
+    id
+}
+
+fn parse_claim_id(b: &[u8]) -> Option<ClaimKey> {
+    let u64_at = |at: usize| b.get(at..at + 8).and_then(|s| s.try_into().ok()).map(u64::from_be_bytes);
+    let generation = b.get(8..12).and_then(|s| s.try_into().ok()).map(u32::from_be_bytes)?;
+    let combiner: ParticipantKey = b.get(28..60)?.try_into().ok()?;
+    (b.len() == 60).then_some((u64_at(0)?, generation, u64_at(12)?, u64_at(20)?, combiner))
+}
+
 fn be_u64(b: &[u8]) -> u64 {
     b.try_into().map(u64::from_be_bytes).unwrap_or(0)
 }
@@ -417,6 +475,7 @@ impl EngineState {
             requests: Tracked::default(),
             nonces: Tracked::default(),
             blame: Tracked::default(),
+            claims: Tracked::default(),
             decoded_commitments: Default::default(),
         }
     }
@@ -431,7 +490,8 @@ impl EngineState {
         let requests = load_section(store, "request", u64_id)?.into_iter().map(|(id, v)| (be_u64(&id), v)).collect();
         let nonces = load_pools(store)?;
         let blame = load_section(store, "blame", |b| Some(b.to_vec()))?.into_iter().collect();
-        Ok(Some(Self { meta, keysets, sessions, requests, nonces, blame, decoded_commitments: Default::default() }))
+        let claims = load_section(store, "claim", |b| parse_claim_id(b).map(|_| b.to_vec()))?.into_iter().filter_map(|(id, v)| Some((parse_claim_id(&id)?, v))).collect();
+        Ok(Some(Self { meta, keysets, sessions, requests, nonces, blame, claims, decoded_commitments: Default::default() }))
     }
 
     /// Writes what changed since the last save (or load): the records that apply changed or
@@ -446,6 +506,7 @@ impl EngineState {
         write_changed(store, "session", &mut self.sessions, |id| id.to_be_bytes().to_vec());
         write_changed(store, "request", &mut self.requests, |id| id.to_be_bytes().to_vec());
         write_changed(store, "blame", &mut self.blame, Clone::clone);
+        write_changed(store, "claim", &mut self.claims, claim_id);
         self.nonces.drain_changed(|signer, pool| match pool {
             Some(pool) => {
                 store.put(&key("nonce-pool", signer), pool.first().to_be_bytes().to_vec());
@@ -494,6 +555,9 @@ impl EngineState {
         }
         for (id, v) in self.blame.iter() {
             put(store, key("blame", id), encode(v));
+        }
+        for (id, v) in self.claims.iter() {
+            put(store, key("claim", &claim_id(id)), encode(v));
         }
         for (k, _) in store.scan_prefix(PREFIX) {
             if !live.contains(&k) {

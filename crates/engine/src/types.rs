@@ -117,6 +117,8 @@ pub enum BlameReason {
     InvalidDecryptionShare,
     /// It published a malformed nonce commitment.
     InvalidNonceCommitment,
+    /// Its claim of combined decryption points was wrong (the holders' answers refuted it).
+    WrongDecryptionClaim,
 }
 
 /// What happened in a block, for logs, metrics and clients.

@@ -108,7 +108,12 @@ enum Load {
 }
 
 fn throughput(load: Load, n: usize, per_block: usize, blocks: u64) -> Result<String, String> {
-    let params = Params { nonce_pool_target: 4 * per_block, nonce_batch: 2 * per_block, epoch_length: 100_000, ..Params::default() };
+    // Signers need pools as deep as the load; decryption needs no nonces (and big nonce batches
+    // would take room that decryption shares could use).
+    let params = match load {
+        Load::Signatures => Params { nonce_pool_target: 4 * per_block, nonce_batch: 2 * per_block, epoch_length: 100_000, ..Params::default() },
+        Load::Decryptions => Params { epoch_length: 100_000, ..Params::default() },
+    };
     let mut net = Network::new(SimConfig { params, shared_state: true, ..SimConfig::new(n, 7) });
     eprintln!("throughput n = {n}: genesis and nonce pools");
     net.run_until(20, |x| x.network_key().is_some()).map_err(|e| e.to_string())?;
@@ -134,15 +139,18 @@ fn throughput(load: Load, n: usize, per_block: usize, blocks: u64) -> Result<Str
         }
     }
     let mut done_per_block = Vec::new();
-    for _ in 0..blocks + 2 {
+    for _ in 0..blocks + 4 {
         let out = net.step().map_err(|e| e.to_string())?;
         let ok = out.events.iter().filter(|e| matches!(e, Event::RequestFinished { ok: true, .. })).count();
         let failed = out.events.iter().filter(|e| matches!(e, Event::RequestFinished { ok: false, .. })).count();
         eprintln!("  height {}: {ok} completed, {failed} failures", net.height);
         done_per_block.push((net.height, ok, failed));
     }
-    let steady: Vec<usize> = done_per_block.iter().filter(|(h, _, _)| *h >= start + 2 && *h < start + blocks).map(|(_, ok, _)| *ok).collect();
-    let heights: Vec<u64> = (start + 2..start + blocks).collect();
+    // Steady state: from the first block that completes requests (h+2, or h+4 in claim rounds)
+    // to the last block that still receives new ones.
+    let first = done_per_block.iter().find(|(_, ok, _)| *ok > 0).map_or(start + 2, |(h, _, _)| *h);
+    let steady: Vec<usize> = done_per_block.iter().filter(|(h, _, _)| *h >= first && *h < start + blocks).map(|(_, ok, _)| *ok).collect();
+    let heights: Vec<u64> = (first..start + blocks).collect();
     let apply: Vec<Duration> = heights.iter().filter_map(|h| net.apply_time.get(h).copied()).collect();
     let extend: Vec<Duration> = heights.iter().filter_map(|h| net.extend_time.get(h).copied()).collect();
     let prepare: Vec<Duration> = heights.iter().filter_map(|h| net.prepare_time.get(h).copied()).collect();

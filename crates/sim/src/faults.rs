@@ -23,8 +23,13 @@ pub enum Behavior {
     FalseComplaint,
     /// Sends a wrong signature share.
     WrongSignatureShare,
-    /// Sends a wrong decryption share.
+    /// Sends a wrong decryption share: the proof of its batches (and of its claim answers) is
+    /// wrong, the share points are right.
     WrongDecryptionShare,
+    /// Sends a wrong share point (the first of each batch) with the batch's original proof.
+    WrongDecryptionPoints,
+    /// As a combiner, claims a wrong point (the first of each claim).
+    WrongClaim,
     /// Sends protocol items whose payload is random bytes.
     GarbageItems,
     /// Sends an extension over the byte budget (honest nodes refuse it in VerifyVoteExtension).

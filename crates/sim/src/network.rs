@@ -547,6 +547,9 @@ fn unreachable_address() -> LocalSecrets {
     }
 }
 
+/// The edwards25519 base point's encoding: a valid point that is nobody's share or claim.
+const BASE_POINT: [u8; 32] = [0x58, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66];
+
 /// Applies a byzantine behaviour to an honest extension.
 #[allow(clippy::too_many_arguments)]
 fn misbehave(node: &mut Node, state: &EngineState, pending: &[(Vec<u8>, Vec<u8>)], ext: Vec<u8>, h: u64, budget: usize, addresses: &[Vec<u8>], proposes_in_two: bool) -> Vec<u8> {
@@ -639,7 +642,7 @@ fn misbehave(node: &mut Node, state: &EngineState, pending: &[(Vec<u8>, Vec<u8>)
         Behavior::WrongDecryptionShare => {
             for item in &mut decoded.items {
                 // The proof's last scalar (a batch's and a re-encryption share's both end with it).
-                if let Item::ReencryptionShare { share, .. } | Item::DecryptionBatch { batch: share, .. } = item {
+                if let Item::ReencryptionShare { share, .. } | Item::DecryptionBatch { batch: share, .. } | Item::ClaimAnswers { batch: share, .. } = item {
                     let n = share.len();
                     if n > 40 {
                         share[n - 32] ^= 0x01;
@@ -674,6 +677,32 @@ fn misbehave(node: &mut Node, state: &EngineState, pending: &[(Vec<u8>, Vec<u8>)
                         for c in commitments {
                             rng.fill_bytes(c);
                         }
+                    }
+                    Item::DecryptionClaim { points, .. } => {
+                        for p in points {
+                            rng.fill_bytes(p);
+                        }
+                    }
+                    Item::ClaimAnswers { batch, .. } => rng.fill_bytes(batch),
+                }
+            }
+        }
+        Behavior::WrongDecryptionPoints => {
+            let base = BASE_POINT;
+            for item in &mut decoded.items {
+                if let Item::DecryptionBatch { batch, .. } = item {
+                    if let Some(first) = batch.get_mut(2..34) {
+                        first.copy_from_slice(&base);
+                    }
+                }
+            }
+        }
+        Behavior::WrongClaim => {
+            let base = BASE_POINT;
+            for item in &mut decoded.items {
+                if let Item::DecryptionClaim { points, .. } = item {
+                    if let Some(first) = points.first_mut() {
+                        *first = base;
                     }
                 }
             }

@@ -9,6 +9,9 @@
 //! A request with `t` verified shares opens at once (all of them on all cores); fewer are kept,
 //! as verified points, for a later batch to complete.
 //!
+//! A key set whose block brings shares for at least `decryption_claim_min` requests takes a claim
+//! round instead (`super::claims`): its batches are not decoded here at all.
+//!
 //! A batch is checked against the ciphertexts of every request it names, so one naming a
 //! request that is no longer pending cannot be checked; it is dropped without blame (the local
 //! side's schedule keeps an honest validator from sending one, see
@@ -26,19 +29,19 @@ use tss_crypto::encrypt::{Ciphertext, EncryptionKey};
 use tss_crypto::{Encode, Identifier, PublicKeySet};
 
 /// One key set's epoch: `(keyset, generation, epoch)`.
-type Group = (u64, u32, u64);
+pub(crate) type Group = (u64, u32, u64);
 
 /// A batch as routed from an extension: sender, the requests it names, its wire bytes.
-pub(super) struct RoutedBatch {
-    pub(super) sender: ParticipantKey,
-    pub(super) requests: Vec<RequestId>,
-    pub(super) bytes: Vec<u8>,
+pub(crate) struct RoutedBatch {
+    pub(crate) sender: ParticipantKey,
+    pub(crate) requests: Vec<RequestId>,
+    pub(crate) bytes: Vec<u8>,
 }
 
 /// Routes one extension item. The first batch per sender and key set counts. Refuses (for
 /// blame) a batch whose length is not that of as many shares as the bitmap names, before the
 /// bitmap is expanded: the requests a batch names are then bounded by its bytes.
-pub(super) fn route(groups: &mut BTreeMap<Group, Vec<RoutedBatch>>, sender: ParticipantKey, group: Group, first_request: u64, present: &[u8], bytes: Vec<u8>) -> Result<(), ()> {
+pub(crate) fn route(groups: &mut BTreeMap<Group, Vec<RoutedBatch>>, sender: ParticipantKey, group: Group, first_request: u64, present: &[u8], bytes: Vec<u8>) -> Result<(), ()> {
     let shares: usize = present.iter().map(|b| b.count_ones() as usize).sum();
     if bytes.len() != EMPTY_BATCH_LEN + 32 * shares {
         return Err(());
@@ -63,7 +66,19 @@ struct Need {
 
 impl Apply<'_> {
     pub(super) fn apply_decryption_batches(&mut self, groups: BTreeMap<Group, Vec<RoutedBatch>>) {
+        // Claim rounds are planned first, all from the state before this block's decryptions,
+        // as each combiner plans them in ExtendVote (`super::claims`): nobody decodes their
+        // batches. The other groups are verified and opened.
+        let mut ordinary = Vec::new();
         for (group, batches) in groups {
+            let Some(public) = self.key_set(group.0, group.1, group.2) else { continue };
+            let counted = super::claims::round_batches(self.state, &public, &batches);
+            match super::claims::plan_round(self.state, group, &public, &counted, self.height) {
+                Some(plan) => self.assign_round(plan),
+                None => ordinary.push((group, batches)),
+            }
+        }
+        for (group, batches) in ordinary {
             self.apply_group(group, batches);
         }
     }
@@ -104,7 +119,7 @@ impl Apply<'_> {
             bases.push(base);
             let Some(r) = self.state.requests.get(&id) else { continue };
             let Some(a) = r.attempt.as_ref() else { continue };
-            if r.keyset != keyset || a.generation != generation || a.epoch != epoch || self.height > a.deadline {
+            if r.keyset != keyset || a.generation != generation || a.epoch != epoch || self.height > a.deadline || r.claim.is_some() {
                 continue;
             }
             let kept = a.shares.iter().filter_map(|(k, bytes)| Some((*holders.get(k)?, decode_kept(bytes)?))).collect();

@@ -3,7 +3,8 @@
 //! in the inputs — extensions, proposer aggregates, requests — can make it panic or fail;
 //! every bad contribution becomes a blame event.
 
-mod decryption;
+pub(crate) mod claims;
+pub(crate) mod decryption;
 mod lifecycle;
 mod repair;
 mod requests;
@@ -73,6 +74,8 @@ struct Routed {
     signature_shares: Vec<(ParticipantKey, u64, u32, [u8; 32])>,
     reencryption_shares: Vec<(ParticipantKey, u64, u32, Vec<u8>)>,
     decryption_batches: BTreeMap<(u64, u32, u64), Vec<decryption::RoutedBatch>>,
+    claims: claims::ClaimsByRound,
+    claim_answers: claims::AnswersByRound,
 }
 
 /// Per-block working memory: outputs and decoded key sets.
@@ -121,6 +124,8 @@ impl EngineState {
         a.apply_signature_shares(routed.signature_shares);
         a.apply_reencryption_shares(routed.reencryption_shares);
         a.apply_decryption_batches(routed.decryption_batches);
+        a.apply_decryption_claims(routed.claims);
+        a.check_decryption_claims(routed.claim_answers);
         a.apply_aggregates(&input.aggregates);
         a.progress_sessions();
         a.progress_repairs();
@@ -188,6 +193,17 @@ impl Apply<'_> {
                         if decryption::route(&mut routed.decryption_batches, sender, (keyset, generation, epoch), first_request, &present, batch).is_err() {
                             self.blame(&sender, BlameReason::InvalidDecryptionShare);
                         }
+                    }
+                    Item::DecryptionClaim { keyset, generation, epoch, round, first_request, present, points } => {
+                        let requests = crate::extension::bitmap_requests(first_request, &present);
+                        if requests.len() != points.len() {
+                            self.blame(&sender, BlameReason::WrongDecryptionClaim);
+                            continue;
+                        }
+                        routed.claims.entry(((keyset, generation, epoch), round)).or_default().push(claims::RoutedClaim { combiner: sender, requests, points });
+                    }
+                    Item::ClaimAnswers { keyset, generation, epoch, round, claimants, batch } => {
+                        routed.claim_answers.entry(((keyset, generation, epoch), round)).or_default().push(claims::RoutedAnswer { holder: sender, claimants, batch });
                     }
                 }
             }

@@ -163,6 +163,7 @@ impl Apply<'_> {
                 attempts: 0,
                 excluded: Default::default(),
                 missed: Default::default(),
+                claim: None,
             },
         );
         Ok(())
@@ -308,6 +309,8 @@ impl Apply<'_> {
                     let (message, context) = (message.clone(), context.clone());
                     self.try_aggregate(id, &a, &message, &context)
                 }
+                // In a claim round: decided by its claim (`super::claims`), never timed out.
+                Job::Decrypt { .. } if r.claim.is_some() => continue,
                 Job::Decrypt { ciphertext, delivery } => {
                     let (ciphertext, delivery) = (ciphertext.clone(), delivery.clone());
                     match self.try_decrypt(id, &a, &ciphertext, &delivery) {
