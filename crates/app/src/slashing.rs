@@ -6,7 +6,8 @@
 //!   `jail_blocks` and loses `slash_permille` of its bond (burned).
 //! - A validator whose extensions the chain has not included for `downtime_blocks` is jailed
 //!   without loss. Blame a proposer can fake (a *missing* dealing or share: a proposer may drop
-//!   up to a third of the extensions) never slashes and never jails by itself.
+//!   up to a third of the extensions), and a wrong decryption claim (an honest combiner can be
+//!   led into one, see [`provable`]), never slashes and never jails by itself.
 //! - A jailed validator leaves at once through a reshare, like any leave; at each epoch
 //!   boundary the active set is recomputed from the bonds and the difference joins or leaves.
 //!
@@ -21,9 +22,14 @@ use crate::staking::{self, ValidatorRecord};
 use tss_engine::types::{BlameReason, Event, Membership, Validator};
 use tss_engine::{BlockOutput, EngineState, Store};
 
-/// Whether the engine's blame proves the fault from data the validator signed.
+/// Whether the engine's blame proves the fault from data the validator signed, and only its
+/// own fault. A wrong decryption claim is proven wrong, but an honest combiner can be led into
+/// one: it checks a combination by opening the body, and a requester who colludes with a holder
+/// can make a body (ChaCha20-Poly1305 does not commit to its key) that opens under the
+/// combination the holder's wrong share gives. So it is blamed but, like a missing share,
+/// never slashes or jails.
 pub fn provable(reason: BlameReason) -> bool {
-    !matches!(reason, BlameReason::MissingDealing | BlameReason::MissingSignatureShare)
+    !matches!(reason, BlameReason::MissingDealing | BlameReason::MissingSignatureShare | BlameReason::WrongDecryptionClaim)
 }
 
 /// The set the engine will hold once what is queued is applied: a running handover's target
@@ -134,4 +140,21 @@ pub fn take_membership<S: Store + ?Sized>(store: &mut S) -> Vec<Membership> {
     let out = read(store, &k).unwrap_or_default();
     store.delete(&k);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Blame that a proposer can fake, or that an honest validator can be led into, never
+    /// slashes; every other reason is the validator's own signed fault.
+    #[test]
+    fn only_faults_a_validator_alone_can_commit_are_provable() {
+        for reason in [BlameReason::MissingDealing, BlameReason::MissingSignatureShare, BlameReason::WrongDecryptionClaim] {
+            assert!(!provable(reason), "{reason:?}");
+        }
+        for reason in [BlameReason::InvalidDealing, BlameReason::BadShare, BlameReason::FalseComplaint, BlameReason::InvalidSignatureShare, BlameReason::InvalidDecryptionShare, BlameReason::InvalidNonceCommitment, BlameReason::MalformedExtension] {
+            assert!(provable(reason), "{reason:?}");
+        }
+    }
 }

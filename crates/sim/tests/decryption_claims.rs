@@ -110,3 +110,26 @@ fn wrong_claims_wrong_points_and_bad_answers_do_not_stop_a_round() {
         }
     }
 }
+
+#[test]
+fn a_round_short_of_answers_waits_for_the_next_ones() {
+    // ExtendVote(h+3) answers the claims recorded in h+3; with two holders offline there and
+    // one answering with bad proofs, four valid answers of the five needed arrive in h+4. The
+    // round waits. ExtendVote(h+4) sees five answers in the block it votes on and does not
+    // answer again; ExtendVote(h+5) sees none, so the holders answer from committed state, and
+    // every request opens in h+6.
+    let nodes = Network::new(SimConfig::new(7, 74)).nodes;
+    let bad = (0..7).min_by_key(|i| tss_crypto::participant_id(&nodes[*i].address).unwrap()).unwrap();
+    let offline: Vec<usize> = (0..7).filter(|i| *i != bad).take(2).collect();
+    let (mut net, h) = with_requests(&[(bad, Behavior::WrongDecryptionShare)], 8, 74);
+    for o in &offline {
+        net.set_offline(*o, h + 3, h + 3);
+    }
+    net.run(5).unwrap();
+    for i in 0..8 {
+        assert!(callback(&net, request_id(&net, h, i)).is_none(), "request {i} opened without t answers");
+    }
+    assert!(!net.state().claims.is_empty(), "the round waits");
+    net.run(2).unwrap();
+    assert!(expect_plaintexts(&net, h, 8).iter().all(|at| *at == h + 6));
+}

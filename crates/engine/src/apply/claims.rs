@@ -20,9 +20,9 @@
 //!    holds completes its requests; a wrong one blames its combiner and returns its requests to
 //!    the ordinary path.
 //!
-//! A request in a round does not time out; a round's claims that get no `t` answers within
-//! `request_timeout` blocks of being recorded lapse, and their requests go back to the ordinary
-//! path without blame.
+//! A request in a round does not time out; a round's claims that get no `t` answers by
+//! `request_timeout + 1` blocks after being recorded lapse, and their requests go back to the
+//! ordinary path without blame.
 
 use super::decryption::{Group, RoutedBatch};
 use super::Apply;
@@ -214,7 +214,9 @@ impl Apply<'_> {
                 None => false,
             };
             let timeout = self.state.meta.params.request_timeout;
-            let stale = keys.iter().all(|k| self.state.claims.get(k).is_some_and(|c| self.height >= c.recorded + timeout));
+            // Answers made from state (a second chance) land `2` blocks after the claims were
+            // recorded, so a round waits past `recorded + request_timeout` for them.
+            let stale = keys.iter().all(|k| self.state.claims.get(k).is_some_and(|c| self.height > c.recorded + timeout));
             if !decided && stale {
                 for key in &keys {
                     self.end_claim(key);

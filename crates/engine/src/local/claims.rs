@@ -82,17 +82,29 @@ impl LocalSecrets {
     }
 
     /// Answers every claim round of a key set this validator holds a share of: the claims the
-    /// block being voted on records, and those recorded earlier that are still waiting (they
-    /// had one chance already). One batch per round over its claims' bases, in claimant order.
+    /// block being voted on records, and those recorded earlier that are still waiting and
+    /// whose answers in that block are fewer than `t` (so it cannot decide them). One batch per
+    /// round over its claims' bases, in claimant order.
     pub(super) fn add_claim_answers<R: RngCore + CryptoRng>(&self, state: &EngineState, pending: &[(Vec<u8>, Vec<u8>)], height: u64, b: &mut Builder, rng: &mut R) {
+        let items = pending_items(state, pending, height);
+        // Answers the block being voted on already carries, by round: a waiting round whose
+        // block has fewer than `t` of them (it cannot be decided there) is answered again.
+        let mut answered: BTreeMap<(Group, u64), BTreeSet<ParticipantKey>> = BTreeMap::new();
+        for (sender, item) in &items {
+            if let Item::ClaimAnswers { keyset, generation, epoch, round, .. } = item {
+                answered.entry(((*keyset, *generation, *epoch), *round)).or_default().insert(*sender);
+            }
+        }
         let mut rounds: BTreeMap<(Group, u64), Vec<ClaimRecord>> = BTreeMap::new();
         for (key, c) in state.claims.iter() {
-            if c.recorded + 1 < height {
-                rounds.entry(((key.0, key.1, key.2), key.3)).or_default().push((*key, c.requests.clone(), c.points.clone()));
+            let group = (key.0, key.1, key.2);
+            let t = state.public_key_set(group.0, group.1, group.2).map_or(0, |p| usize::from(p.threshold()));
+            if c.recorded < height && answered.get(&(group, key.3)).map_or(0, BTreeSet::len) < t {
+                rounds.entry((group, key.3)).or_default().push((*key, c.requests.clone(), c.points.clone()));
             }
         }
         let mut seen = BTreeSet::new();
-        for (sender, item) in pending_items(state, pending, height) {
+        for (sender, item) in items {
             let Item::DecryptionClaim { keyset, generation, epoch, round, first_request, present, points } = item else { continue };
             let c = RoutedClaim { combiner: sender, requests: bitmap_requests(first_request, &present), points };
             let key: ClaimKey = (keyset, generation, epoch, round, sender);
