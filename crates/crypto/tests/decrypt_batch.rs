@@ -10,30 +10,9 @@ use curve25519_dalek::constants::EIGHT_TORSION;
 use curve25519_dalek::edwards::EdwardsPoint;
 use proptest::prelude::*;
 use tss_crypto::decrypt_batch::{decryption_batch, lagrange_for, open_with_shares, verify_decryption_batches, BatchToVerify, DecryptionBatch, ShareBase};
-use tss_crypto::encrypt::{encrypt, Ciphertext, EncryptionKey};
-use tss_crypto::local::LocalNetwork;
-use tss_crypto::{Identifier, PublicKeySet};
+use tss_crypto::Identifier;
 
-struct Fixture {
-    net: LocalNetwork,
-    ids: Vec<Identifier>,
-    public: PublicKeySet,
-    key: EncryptionKey,
-    cts: Vec<Ciphertext>,
-    bases: Vec<ShareBase>,
-}
-
-fn fixture(n: usize, t: u16, ciphertexts: usize, seed: u64) -> Fixture {
-    let mut rng = rng(seed);
-    let (mut net, ids) = network(n, &mut rng);
-    let public = dkg(&mut net, &ids, t, 1, &mut rng).public;
-    let key = EncryptionKey::new(&public, 0);
-    let cts: Vec<Ciphertext> = (0..ciphertexts).map(|i| encrypt(&key, b"label", format!("message {i}").as_bytes(), &mut rng).unwrap()).collect();
-    let bases = cts.iter().map(|ct| ShareBase::verified(ct, &key).unwrap()).collect();
-    Fixture { net, ids, public, key, cts, bases }
-}
-
-fn batch_of(f: &Fixture, holder: &Identifier, indexes: &[usize], seed: u64) -> DecryptionBatch {
+fn batch_of(f: &DecryptFixture, holder: &Identifier, indexes: &[usize], seed: u64) -> DecryptionBatch {
     let share = f.net.participants[holder].share.as_ref().unwrap();
     let bases: Vec<&ShareBase> = indexes.iter().map(|i| &f.bases[*i]).collect();
     decryption_batch(&bases, share, &f.public, &mut rng(seed)).unwrap()
@@ -46,12 +25,12 @@ fn with_share(batch: &DecryptionBatch, index: usize, point: EdwardsPoint) -> Dec
     DecryptionBatch::from_bytes(batch.holder, &bytes).unwrap()
 }
 
-fn verify(f: &Fixture, batches: &[(DecryptionBatch, Vec<usize>)]) -> Vec<Identifier> {
+fn verify(f: &DecryptFixture, batches: &[(DecryptionBatch, Vec<usize>)]) -> Vec<Identifier> {
     let list: Vec<BatchToVerify<'_>> = batches.iter().map(|(batch, indexes)| BatchToVerify { batch, indexes }).collect();
     verify_decryption_batches(&f.public, &f.bases, &list)
 }
 
-fn open_all(f: &Fixture, batches: &[(DecryptionBatch, Vec<usize>)]) -> Vec<Vec<u8>> {
+fn open_all(f: &DecryptFixture, batches: &[(DecryptionBatch, Vec<usize>)]) -> Vec<Vec<u8>> {
     let holders: Vec<Identifier> = batches.iter().map(|(b, _)| b.holder).collect();
     let lambdas = lagrange_for(&holders).unwrap();
     (0..f.cts.len())
@@ -64,7 +43,7 @@ fn open_all(f: &Fixture, batches: &[(DecryptionBatch, Vec<usize>)]) -> Vec<Vec<u
 
 #[test]
 fn threshold_batches_verify_together_and_open_every_ciphertext() {
-    let f = fixture(5, 3, 6, 1);
+    let f = decrypt_fixture(5, 3, 6, 1);
     let all: Vec<usize> = (0..6).collect();
     // Holders list the ciphertexts in different orders; the verifier maps them by index.
     let mut reversed = all.clone();
@@ -83,7 +62,7 @@ fn threshold_batches_verify_together_and_open_every_ciphertext() {
 
 #[test]
 fn a_batch_is_bound_to_its_holder_and_its_ciphertexts() {
-    let f = fixture(4, 2, 3, 5);
+    let f = decrypt_fixture(4, 2, 3, 5);
     let all: Vec<usize> = (0..3).collect();
     let honest = batch_of(&f, &f.ids[1], &all, 6);
     // Claimed by another holder.
@@ -102,7 +81,7 @@ fn a_batch_is_bound_to_its_holder_and_its_ciphertexts() {
 fn two_wrong_shares_cannot_cancel_out() {
     // A holder shifts one share by +P and another by -P: the sum of its shares is unchanged,
     // which an unweighted batch would accept. The weights come from the shares themselves.
-    let f = fixture(4, 2, 4, 7);
+    let f = decrypt_fixture(4, 2, 4, 7);
     let all: Vec<usize> = (0..4).collect();
     let honest = batch_of(&f, &f.ids[0], &all, 8);
     let p = *f.bases[3].point();
@@ -113,7 +92,7 @@ fn two_wrong_shares_cannot_cancel_out() {
 
 #[test]
 fn the_wire_form_refuses_bad_points_and_trailing_bytes() {
-    let f = fixture(3, 2, 2, 10);
+    let f = decrypt_fixture(3, 2, 2, 10);
     let b = batch_of(&f, &f.ids[0], &[0, 1], 11);
     let bytes = b.to_bytes();
     assert_eq!(bytes.len(), b.encoded_len());
@@ -147,7 +126,7 @@ proptest! {
     /// ciphertext. (A holder that proves a share with torsion is the unit test in the module.)
     #[test]
     fn a_tampered_share_names_exactly_its_holder(seed in 0u64..1000, victim in 0usize..3, index in 0usize..4, torsion in 1usize..8, shift in 1u64..1000) {
-        let f = fixture(5, 3, 4, seed);
+        let f = decrypt_fixture(5, 3, 4, seed);
         let all: Vec<usize> = (0..4).collect();
         let holders = [f.ids[0], f.ids[1], f.ids[3]];
         let mut batches: Vec<(DecryptionBatch, Vec<usize>)> = holders.iter().enumerate().map(|(k, h)| (batch_of(&f, h, &all, seed + k as u64), all.clone())).collect();
@@ -169,7 +148,7 @@ proptest! {
 
 #[test]
 fn one_share_decodes_alone_as_in_the_whole_batch() {
-    let f = fixture(3, 2, 3, 13);
+    let f = decrypt_fixture(3, 2, 3, 13);
     let b = batch_of(&f, &f.ids[1], &[0, 1, 2], 14);
     let bytes = b.to_bytes();
     for (j, p) in b.points.iter().enumerate() {
@@ -182,7 +161,7 @@ fn one_share_decodes_alone_as_in_the_whole_batch() {
 
 #[test]
 fn checked_before_gives_the_same_base_as_verifying() {
-    let f = fixture(3, 2, 3, 12);
+    let f = decrypt_fixture(3, 2, 3, 12);
     for (ct, base) in f.cts.iter().zip(&f.bases) {
         assert_eq!(ShareBase::checked_before(ct).unwrap(), *base);
     }

@@ -13,31 +13,10 @@ use curve25519_dalek::scalar::Scalar;
 use proptest::prelude::*;
 use tss_crypto::decrypt_batch::{decryption_batch, lagrange_for, verify_decryption_batches, BatchToVerify, DecryptionBatch, ShareBase};
 use tss_crypto::decrypt_claim::{all_hold, Claim, ClaimToCheck, ClaimedPoint};
-use tss_crypto::encrypt::{encrypt, Ciphertext, EncryptionKey};
-use tss_crypto::local::LocalNetwork;
-use tss_crypto::{Identifier, PublicKeySet};
-
-struct Fixture {
-    net: LocalNetwork,
-    ids: Vec<Identifier>,
-    public: PublicKeySet,
-    key: EncryptionKey,
-    cts: Vec<Ciphertext>,
-    bases: Vec<ShareBase>,
-}
-
-fn fixture(n: usize, t: u16, ciphertexts: usize, seed: u64) -> Fixture {
-    let mut rng = rng(seed);
-    let (mut net, ids) = network(n, &mut rng);
-    let public = dkg(&mut net, &ids, t, 1, &mut rng).public;
-    let key = EncryptionKey::new(&public, 0);
-    let cts: Vec<Ciphertext> = (0..ciphertexts).map(|i| encrypt(&key, b"label", format!("message {i}").as_bytes(), &mut rng).unwrap()).collect();
-    let bases = cts.iter().map(|ct| ShareBase::verified(ct, &key).unwrap()).collect();
-    Fixture { net, ids, public, key, cts, bases }
-}
+use tss_crypto::Identifier;
 
 /// What a proposer does: every combiner's shares of every ciphertext, combined unchecked.
-fn claimed_by(f: &Fixture, combiners: &[Identifier], seed: u64) -> Vec<ClaimedPoint> {
+fn claimed_by(f: &DecryptFixture, combiners: &[Identifier], seed: u64) -> Vec<ClaimedPoint> {
     let refs: Vec<&ShareBase> = f.bases.iter().collect();
     let batches: Vec<_> = combiners.iter().map(|h| decryption_batch(&refs, f.net.participants[h].share.as_ref().unwrap(), &f.public, &mut rng(seed)).unwrap()).collect();
     let lambdas = lagrange_for(combiners).unwrap();
@@ -49,13 +28,13 @@ fn claimed_by(f: &Fixture, combiners: &[Identifier], seed: u64) -> Vec<ClaimedPo
         .collect()
 }
 
-fn claim_of(f: &Fixture, context: &[u8], claimed: &[ClaimedPoint]) -> Claim {
+fn claim_of(f: &DecryptFixture, context: &[u8], claimed: &[ClaimedPoint]) -> Claim {
     let refs: Vec<&ShareBase> = f.bases.iter().collect();
     Claim::new(context, &refs, claimed).unwrap()
 }
 
 /// Each answerer's one batch answering every claim, in order.
-fn answers(f: &Fixture, claims: &[&Claim], holders: &[Identifier], seed: u64) -> Vec<DecryptionBatch> {
+fn answers(f: &DecryptFixture, claims: &[&Claim], holders: &[Identifier], seed: u64) -> Vec<DecryptionBatch> {
     let bases: Vec<&ShareBase> = claims.iter().map(|c| c.base()).collect();
     let mut rng = rng(seed);
     holders.iter().map(|h| decryption_batch(&bases, f.net.participants[h].share.as_ref().unwrap(), &f.public, &mut rng).unwrap()).collect()
@@ -63,7 +42,7 @@ fn answers(f: &Fixture, claims: &[&Claim], holders: &[Identifier], seed: u64) ->
 
 /// What a verifier does: verify the answers, then check each claim with the first `t` valid
 /// ones. `None` when fewer than `t` answers verify.
-fn judge(f: &Fixture, claims: &[(&Claim, &[ClaimedPoint])], answers: &[DecryptionBatch]) -> Option<Vec<bool>> {
+fn judge(f: &DecryptFixture, claims: &[(&Claim, &[ClaimedPoint])], answers: &[DecryptionBatch]) -> Option<Vec<bool>> {
     let bases: Vec<ShareBase> = claims.iter().map(|(c, _)| *c.base()).collect();
     let indexes: Vec<usize> = (0..claims.len()).collect();
     let list: Vec<BatchToVerify<'_>> = answers.iter().map(|batch| BatchToVerify { batch, indexes: &indexes }).collect();
@@ -82,7 +61,7 @@ fn judge(f: &Fixture, claims: &[(&Claim, &[ClaimedPoint])], answers: &[Decryptio
     Some(alone)
 }
 
-fn check(f: &Fixture, context: &[u8], claimed: &[ClaimedPoint], answerers: &[Identifier], seed: u64) -> Option<bool> {
+fn check(f: &DecryptFixture, context: &[u8], claimed: &[ClaimedPoint], answerers: &[Identifier], seed: u64) -> Option<bool> {
     let claim = claim_of(f, context, claimed);
     judge(f, &[(&claim, claimed)], &answers(f, &[&claim], answerers, seed)).map(|v| v[0])
 }
@@ -99,7 +78,7 @@ fn moved(q: &ClaimedPoint, by: EdwardsPoint) -> ClaimedPoint {
 
 #[test]
 fn an_honest_claim_holds_and_opens_every_ciphertext() {
-    let f = fixture(5, 3, 6, 1);
+    let f = decrypt_fixture(5, 3, 6, 1);
     let claimed = claimed_by(&f, &[f.ids[0], f.ids[2], f.ids[4]], 2);
     // Other holders than the combiners answer, and more than t of them.
     assert_eq!(check(&f, b"block 7", &claimed, &[f.ids[1], f.ids[3], f.ids[4], f.ids[0]], 3), Some(true));
@@ -114,7 +93,7 @@ fn an_honest_claim_holds_and_opens_every_ciphertext() {
 fn two_wrong_points_cannot_cancel_out() {
     // The claimant moves one combined point by +P and another by -P: an unweighted sum would
     // not change. The weights are drawn after the points are fixed.
-    let f = fixture(4, 2, 4, 5);
+    let f = decrypt_fixture(4, 2, 4, 5);
     let mut claimed = claimed_by(&f, &[f.ids[0], f.ids[1]], 6);
     let p = ED25519_BASEPOINT_POINT * Scalar::from(77u64);
     claimed[0] = moved(&claimed[0], p);
@@ -124,7 +103,7 @@ fn two_wrong_points_cannot_cancel_out() {
 
 #[test]
 fn one_batch_answers_many_claims_and_each_is_judged_alone() {
-    let f = fixture(4, 2, 6, 8);
+    let f = decrypt_fixture(4, 2, 6, 8);
     let all = claimed_by(&f, &[f.ids[0], f.ids[1]], 9);
     let refs: Vec<&ShareBase> = f.bases.iter().collect();
     // Two claimants, three ciphertexts each; the second claim has one wrong point.
@@ -146,7 +125,7 @@ fn one_batch_answers_many_claims_and_each_is_judged_alone() {
 
 #[test]
 fn claims_refuse_what_they_cannot_check() {
-    let f = fixture(3, 2, 2, 12);
+    let f = decrypt_fixture(3, 2, 2, 12);
     let claimed = claimed_by(&f, &[f.ids[0], f.ids[1]], 13);
     for q in &claimed {
         assert_eq!(ClaimedPoint::decode(q.to_bytes()).unwrap(), *q);
@@ -177,7 +156,7 @@ proptest! {
     /// check and the next valid ones decide.
     #[test]
     fn any_wrong_point_is_found_by_any_answerers(seed in 0u64..1000, combine_mask in 0u8..32, answer_mask in 0u8..32, index in 0usize..4, shift in 1u64..1000, torsion in 1usize..8) {
-        let f = fixture(5, 3, 4, seed);
+        let f = decrypt_fixture(5, 3, 4, seed);
         let pick = |mask: u8| -> Vec<Identifier> {
             let mut chosen: Vec<Identifier> = (0..5).filter(|i| mask & (1 << i) != 0).map(|i| f.ids[i]).collect();
             for id in &f.ids {

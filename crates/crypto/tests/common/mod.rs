@@ -5,7 +5,8 @@
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use tss_crypto::decrypt::{combine, decryption_share};
-use tss_crypto::encrypt::{Ciphertext, EncryptionKey};
+use tss_crypto::decrypt_batch::ShareBase;
+use tss_crypto::encrypt::{encrypt, Ciphertext, EncryptionKey};
 use tss_crypto::local::{Faults, LocalNetwork, SessionReport};
 use tss_crypto::sign::{aggregate, preprocess, sign, signing_package};
 use tss_crypto::{Error, Identifier, KeyShare, PublicKeySet, SessionContext, SessionKind};
@@ -110,4 +111,25 @@ pub fn interpolated_key(shares: &[&KeyShare]) -> [u8; 32] {
         .map(|(s, l)| l * Scalar::from_canonical_bytes(*s.to_secret_bytes()).unwrap())
         .sum();
     tss_crypto::group::mul_base(&secret).compress().to_bytes()
+}
+
+/// A key set of `n` holders (threshold `t`) from a DKG and `ciphertexts` public ciphertexts to
+/// it, each of plaintext `message {i}` with label `label`, with their verified share bases.
+pub struct DecryptFixture {
+    pub net: LocalNetwork,
+    pub ids: Vec<Identifier>,
+    pub public: PublicKeySet,
+    pub key: EncryptionKey,
+    pub cts: Vec<Ciphertext>,
+    pub bases: Vec<ShareBase>,
+}
+
+pub fn decrypt_fixture(n: usize, t: u16, ciphertexts: usize, seed: u64) -> DecryptFixture {
+    let mut rng = rng(seed);
+    let (mut net, ids) = network(n, &mut rng);
+    let public = dkg(&mut net, &ids, t, 1, &mut rng).public;
+    let key = EncryptionKey::new(&public, 0);
+    let cts: Vec<Ciphertext> = (0..ciphertexts).map(|i| encrypt(&key, b"label", format!("message {i}").as_bytes(), &mut rng).unwrap()).collect();
+    let bases = cts.iter().map(|ct| ShareBase::verified(ct, &key).unwrap()).collect();
+    DecryptFixture { net, ids, public, key, cts, bases }
 }
