@@ -103,7 +103,7 @@ fn statement(holder: &Identifier, y: &CanonicalPoint, bases: &[&ShareBase], enco
 }
 
 /// A 128-bit coefficient from a challenge stream.
-fn draw_u128(rng: &mut impl RngCore) -> Scalar {
+pub(crate) fn draw_u128(rng: &mut impl RngCore) -> Scalar {
     let mut bytes = [0u8; 32];
     rng.fill_bytes(&mut bytes[..16]);
     Scalar::from_bytes_mod_order(bytes)
@@ -254,7 +254,7 @@ fn add_terms(b: &BatchToVerify<'_>, p: &Prepared, (w1, w2): (Scalar, Scalar), g:
 }
 
 /// Sums `scalars_k * points_k` on all cores (the terms split into one chunk per core).
-fn parallel_msm(scalars: &[Scalar], points: &[EdwardsPoint]) -> EdwardsPoint {
+pub(crate) fn parallel_msm(scalars: &[Scalar], points: &[EdwardsPoint]) -> EdwardsPoint {
     use rayon::prelude::*;
     let chunk = scalars.len().div_ceil(rayon::current_num_threads().max(1)).max(256);
     scalars

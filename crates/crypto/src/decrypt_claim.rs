@@ -22,7 +22,7 @@
 //! ([`crate::group::projected_msm`]). The `E_j` must be the prime-order ephemeral points of
 //! ciphertexts verified before ([`ShareBase`]).
 
-use crate::decrypt_batch::ShareBase;
+use crate::decrypt_batch::{draw_u128, parallel_msm, ShareBase};
 use crate::encrypt::{Ciphertext, EncryptionKey};
 use crate::error::Error;
 use crate::group::{decompress_canonical_y, inv8, projected_msm, to_x25519};
@@ -30,7 +30,6 @@ use crate::transcript::Transcript;
 use curve25519_dalek::edwards::EdwardsPoint;
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
-use rand_core::RngCore;
 use zeroize::Zeroizing;
 
 /// Most ciphertexts one claim may cover.
@@ -127,7 +126,7 @@ impl Claim {
             return false;
         }
         let expected = projected_msm(lambdas.iter().copied(), answers);
-        !expected.is_identity() && parallel_msm(&self.weights, claimed) == expected
+        !expected.is_identity() && parallel_msm(&self.weights, &claimed.iter().map(|q| q.combined).collect::<Vec<_>>()) == expected
     }
 }
 
@@ -172,35 +171,11 @@ pub fn all_hold(lambdas: &[Scalar], claims: &[ClaimToCheck<'_>]) -> Vec<bool> {
                 points.push(q.combined);
             }
         }
-        let chunk = scalars.len().div_ceil(rayon::current_num_threads().max(1)).max(256);
-        let sum = scalars
-            .par_chunks(chunk)
-            .zip(points.par_chunks(chunk))
-            .map(|(s, p)| EdwardsPoint::vartime_multiscalar_mul(s, p))
-            .reduce(EdwardsPoint::default, |a, b| a + b);
-        if sum.is_identity() && claims.iter().all(|c| !c.claim.base.point().is_identity()) {
+        if parallel_msm(&scalars, &points).is_identity() && claims.iter().all(|c| !c.claim.base.point().is_identity()) {
             return vec![true; claims.len()];
         }
     }
     claims.par_iter().map(|c| c.claim.holds(c.claimed, lambdas, c.answers)).collect()
-}
-
-/// A 128-bit weight from a challenge stream.
-fn draw_u128(rng: &mut impl RngCore) -> Scalar {
-    let mut bytes = [0u8; 32];
-    rng.fill_bytes(&mut bytes[..16]);
-    Scalar::from_bytes_mod_order(bytes)
-}
-
-/// `sum w_j*M_j` on all cores.
-fn parallel_msm(weights: &[Scalar], claimed: &[ClaimedPoint]) -> EdwardsPoint {
-    use rayon::prelude::*;
-    let chunk = weights.len().div_ceil(rayon::current_num_threads().max(1)).max(256);
-    weights
-        .par_chunks(chunk)
-        .zip(claimed.par_chunks(chunk))
-        .map(|(w, q)| EdwardsPoint::vartime_multiscalar_mul(w, q.iter().map(|q| q.combined)))
-        .reduce(EdwardsPoint::default, |a, b| a + b)
 }
 
 #[cfg(test)]
